@@ -1,0 +1,156 @@
+package org.cmglab.proto.runtime;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.cmglab.proto.flow.FlowEventLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin endpoint every component serves on loopback: {@code GET /health}, {@code /ready} (503 until the
+ * component says it is ready), {@code /metrics} (Prometheus text), {@code /status} (component JSON) and
+ * {@code /events[?trace=ID]} (recorded flow events as a JSON array).
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+
+    private final Channel serverChannel;
+
+    private AdminServer(Channel serverChannel) {
+        this.serverChannel = serverChannel;
+    }
+
+    /** The registry components add their meters to. */
+    public static PrometheusMeterRegistry newRegistry() {
+        return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+
+    public static AdminServer start(InetSocketAddress bind, EventLoopGroup group, String component,
+                                    BooleanSupplier ready, Supplier<Object> status, FlowEventLog events,
+                                    PrometheusMeterRegistry registry) throws InterruptedException {
+        Handler handler = new Handler(component, ready, status, events, registry);
+        Channel ch = new ServerBootstrap()
+                .group(group)
+                .channel(EventLoops.serverChannelClass())
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel c) {
+                        c.pipeline().addLast(new HttpServerCodec(4096, 8192, 8192),
+                                new HttpServerKeepAliveHandler(),
+                                new HttpObjectAggregator(64 * 1024),
+                                handler);
+                    }
+                })
+                .bind(bind).sync().channel();
+        log.info("admin endpoint of {} on http://{}", component, hostPort((InetSocketAddress) ch.localAddress()));
+        return new AdminServer(ch);
+    }
+
+    public InetSocketAddress boundAddress() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    @Override
+    public void close() {
+        serverChannel.close().syncUninterruptibly();
+    }
+
+    static String hostPort(InetSocketAddress a) {
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    @io.netty.channel.ChannelHandler.Sharable
+    private static final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        private final String component;
+        private final BooleanSupplier ready;
+        private final Supplier<Object> status;
+        private final FlowEventLog events;
+        private final PrometheusMeterRegistry registry;
+
+        Handler(String component, BooleanSupplier ready, Supplier<Object> status, FlowEventLog events,
+                PrometheusMeterRegistry registry) {
+            this.component = component;
+            this.ready = ready;
+            this.status = status;
+            this.events = events;
+            this.registry = registry;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+            if (!req.decoderResult().isSuccess()) {
+                send(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", "bad request\n", false);
+                return;
+            }
+            if (!HttpMethod.GET.equals(req.method())) {
+                send(ctx, req, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain", "only GET\n", true);
+                return;
+            }
+            QueryStringDecoder q = new QueryStringDecoder(req.uri());
+            switch (q.path()) {
+                case "/health" -> send(ctx, req, HttpResponseStatus.OK, "application/json",
+                        Json.writeCompact(Map.of("component", component, "status", "UP")), true);
+                case "/ready" -> {
+                    boolean r = ready.getAsBoolean();
+                    send(ctx, req, r ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+                            "application/json", Json.writeCompact(Map.of("component", component, "ready", r)), true);
+                }
+                case "/metrics" -> send(ctx, req, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8",
+                        registry.scrape(), true);
+                case "/status" -> send(ctx, req, HttpResponseStatus.OK, "application/json", Json.write(status.get()), true);
+                case "/events" -> {
+                    List<String> trace = q.parameters().get("trace");
+                    send(ctx, req, HttpResponseStatus.OK, "application/json",
+                            Json.write(events.snapshot(trace == null ? null : trace.get(0))), true);
+                }
+                default -> send(ctx, req, HttpResponseStatus.NOT_FOUND, "text/plain",
+                        "no such admin path: " + q.path() + " (expected: /health, /ready, /metrics, /status, /events)\n", true);
+            }
+        }
+
+        private static void send(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus st,
+                                 String type, String body, boolean keepAlive) {
+            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, st,
+                    Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+            HttpUtil.setContentLength(res, res.content().readableBytes());
+            HttpUtil.setKeepAlive(res, keepAlive && HttpUtil.isKeepAlive(req));
+            var f = ctx.writeAndFlush(res);
+            if (!keepAlive) {
+                f.addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("admin connection failed: {}", cause.toString());
+            ctx.close();
+        }
+    }
+}
