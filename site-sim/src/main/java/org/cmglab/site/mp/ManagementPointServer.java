@@ -1,0 +1,115 @@
+package org.cmglab.site.mp;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Netty HTTP(S) listener for the emulated management point's {@code /SMS_MP/.sms_aut} endpoint.
+ *
+ * <p>Pipeline: [ssl] → HttpServerCodec(8 KiB initial line, 16 KiB headers) → HttpServerKeepAliveHandler →
+ * HttpObjectAggregator(1 MiB) → {@link MpHttpHandler}. The event loop group is owned by the caller and is not
+ * shut down by {@link #close()}.</p>
+ */
+public final class ManagementPointServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ManagementPointServer.class);
+
+    static final int MAX_INITIAL_LINE = 8 * 1024;
+    static final int MAX_HEADER_SIZE = 16 * 1024;
+    static final int MAX_CHUNK_SIZE = 8 * 1024;
+    static final int MAX_CONTENT = 1024 * 1024;
+
+    private final Channel serverChannel;
+    private final ChannelGroup children;
+    private final InetSocketAddress boundAddress;
+
+    private ManagementPointServer(Channel serverChannel, ChannelGroup children) {
+        this.serverChannel = serverChannel;
+        this.children = children;
+        this.boundAddress = (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /**
+     * Binds and starts serving.
+     *
+     * @param bind      address to bind (port 0 for ephemeral)
+     * @param sslOrNull server SSL context for HTTPS, or {@code null} for plain HTTP
+     * @param responder produces the {@code .sms_aut} replies
+     * @param observer  invoked once per request (may be {@code null})
+     * @param group     NIO event loop group used for both accepting and serving (caller-owned)
+     */
+    public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
+                                              Consumer<MpRequestRecord> observer, EventLoopGroup group) {
+        Objects.requireNonNull(bind, "bind");
+        Objects.requireNonNull(responder, "responder");
+        Objects.requireNonNull(group, "group");
+        ChannelGroup children = new DefaultChannelGroup("mp-children", GlobalEventExecutor.INSTANCE);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(group)
+                .channel(serverChannelClass())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        children.add(ch);
+                        ChannelPipeline p = ch.pipeline();
+                        if (sslOrNull != null) {
+                            p.addLast("ssl", sslOrNull.newHandler(ch.alloc()));
+                        }
+                        p.addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK_SIZE));
+                        p.addLast("keepalive", new HttpServerKeepAliveHandler());
+                        p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT));
+                        p.addLast("mp", new MpHttpHandler(responder, observer));
+                        p.addLast("tail-errors", new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                log.warn("MP connection {} error: {}", ctx.channel().remoteAddress(), cause.toString());
+                                ctx.close();
+                            }
+                        });
+                    }
+                });
+        Channel ch = b.bind(bind).syncUninterruptibly().channel();
+        ManagementPointServer server = new ManagementPointServer(ch, children);
+        log.info("Management point listening on {} ({})", server.boundAddress, sslOrNull != null ? "https" : "http");
+        return server;
+    }
+
+    private static Class<? extends ServerChannel> serverChannelClass() {
+        // The component uses NIO groups; native transports can be added when a caller needs them.
+        return NioServerSocketChannel.class;
+    }
+
+    public InetSocketAddress boundAddress() {
+        return boundAddress;
+    }
+
+    @Override
+    public void close() {
+        serverChannel.close().syncUninterruptibly();
+        children.close().awaitUninterruptibly();
+        log.info("Management point on {} stopped", boundAddress);
+    }
+}
