@@ -119,6 +119,16 @@ class AzuriteLauncherTest {
     }
 
     @Test
+    void namesTheMissingLockfileWhenHomeIsNotTheRepoRoot() {
+        Path notARepo = work.resolve("not-a-repo");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> AzuriteLauncher.builder()
+                        .home(notARepo).workDir(work.resolve("w")).preferDocker(false).build().start())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("package-lock.json")
+                .hasMessageContaining("repository root");
+    }
+
+    @Test
     void dockerProbeAnswersQuicklyAndNeverThrows() {
         AzuriteLauncher.DockerProbe probe = AzuriteLauncher.probeDocker(Duration.ofSeconds(5));
         System.out.printf("isDockerAvailable() -> %s in %d ms (%s)%n",
