@@ -1,0 +1,29 @@
+package org.cmglab.proto.config;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A simulated ConfigMgr client ({@code client-sim}).
+ *
+ * @param name           client FQDN, e.g. client01.corp.contoso.com
+ * @param sourceAddress  loopback address it connects from
+ * @param cmgServiceName CMG service name it talks to
+ * @param cmgPort        443 (or the offset port)
+ * @param mpRoleId       role id in its internet MP list ({@code <CMG>/CCM_Proxy_MutualAuth/<roleId>})
+ * @param clientTls      its PKI client-auth certificate
+ * @param trustRoots     roots it trusts for the CMG's server certificate
+ * @param hosts          static name → address map until the lab DNS serves these names
+ * @param logDir         lab log folder
+ */
+public record ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
+                              TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir) {
+    public ClientSimConfig {
+        Objects.requireNonNull(name, "name");
+        Loopback.require(sourceAddress, "sourceAddress");
+        Objects.requireNonNull(cmgServiceName, "cmgServiceName");
+        trustRoots = List.copyOf(trustRoots);
+        hosts = Map.copyOf(hosts);
+    }
+}

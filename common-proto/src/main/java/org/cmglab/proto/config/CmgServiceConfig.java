@@ -1,0 +1,52 @@
+package org.cmglab.proto.config;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One CMG VM instance ({@code cmg-service} process).
+ *
+ * @param serviceName         CMG service name (CN of the server-auth certificate), e.g. GraniteFalls.contoso.com
+ * @param deploymentName      Azure deployment name, e.g. granitefalls.westus.cloudapp.azure.com
+ * @param siteCode            the site that owns the CMG
+ * @param instanceIndex       0-based VM instance index ({@code ProxyService_IN_<index>})
+ * @param frontDoor           HTTPS 443 (clients; and the channel when there is one instance)
+ * @param channelHttps        HTTPS channel listener 10124+i, or null when the front door carries the channel
+ * @param admin               admin endpoint
+ * @param serverTls           server-auth certificate (CN = service name)
+ * @param clientTrustRoots    trusted root certificates uploaded for PKI client authentication (PEM files)
+ * @param connectorTrustRoots roots that issue connection point certificates (PEM files)
+ * @param publishedRoles      what the site published for CMG traffic
+ * @param maxRequestBodyBytes largest client request body accepted (the product checks content length per endpoint)
+ * @param channel             channel keep-alive timings
+ * @param logDir              lab log folder
+ */
+public record CmgServiceConfig(String serviceName, String deploymentName, String siteCode, int instanceIndex,
+                               Endpoint frontDoor, Endpoint channelHttps, Endpoint admin, TlsFiles serverTls,
+                               List<String> clientTrustRoots, List<String> connectorTrustRoots,
+                               List<PublishedRole> publishedRoles, int maxRequestBodyBytes, ChannelTimings channel,
+                               String logDir) {
+    public CmgServiceConfig {
+        Objects.requireNonNull(serviceName, "serviceName");
+        Objects.requireNonNull(frontDoor, "frontDoor");
+        Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(serverTls, "serverTls");
+        clientTrustRoots = List.copyOf(clientTrustRoots);
+        connectorTrustRoots = List.copyOf(connectorTrustRoots);
+        publishedRoles = List.copyOf(publishedRoles);
+        if (instanceIndex < 0 || instanceIndex > 15) {
+            throw new IllegalArgumentException("instanceIndex: " + instanceIndex + " (expected: 0..15)");
+        }
+        if (maxRequestBodyBytes < 0) {
+            throw new IllegalArgumentException("maxRequestBodyBytes: " + maxRequestBodyBytes + " (expected: >= 0)");
+        }
+        if (channel == null) {
+            channel = ChannelTimings.defaults();
+        }
+    }
+
+    /** {@code ProxyService_IN_<n>}, the role instance name the product uses in synced log names. */
+    public String instanceName() {
+        return "ProxyService_IN_" + instanceIndex;
+    }
+}

@@ -1,0 +1,29 @@
+package org.cmglab.proto.config;
+
+import java.util.Objects;
+
+/**
+ * The emulated site roles ({@code site-sim} process): the management point.
+ *
+ * @param siteCode  site code, e.g. P01
+ * @param mpName    NetBIOS name, e.g. MP01
+ * @param mpFqdn    e.g. mp01.corp.contoso.com
+ * @param mpRoleId  the MP's role id as published to the CMG
+ * @param https     HTTPS (443) or HTTP (80)
+ * @param mp        where the MP listens
+ * @param mpTls     MP server certificate (HTTPS)
+ * @param admin     admin endpoint
+ * @param logDir    lab log folder
+ */
+public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
+                            TlsFiles mpTls, Endpoint admin, String logDir) {
+    public SiteSimConfig {
+        Objects.requireNonNull(siteCode, "siteCode");
+        Objects.requireNonNull(mpFqdn, "mpFqdn");
+        Objects.requireNonNull(mp, "mp");
+        Objects.requireNonNull(admin, "admin");
+        if (https) {
+            Objects.requireNonNull(mpTls, "mpTls (required when https)");
+        }
+    }
+}
