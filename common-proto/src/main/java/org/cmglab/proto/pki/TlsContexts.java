@@ -146,7 +146,8 @@ public final class TlsContexts {
     static SslProvider provider() {
         if (LOGGED.compareAndSet(false, true)) {
             if (OpenSsl.isAvailable()) {
-                LOG.info("TLS provider: {} ({})", providerName(), OpenSsl.versionString());
+                LOG.info("TLS provider: {} (library {}, version 0x{})", providerName(),
+                        OpenSsl.versionString(), Integer.toHexString(OpenSsl.version()));
             } else {
                 LOG.info("TLS provider: {} (OpenSSL unavailable: {})", providerName(),
                         String.valueOf(OpenSsl.unavailabilityCause()));
