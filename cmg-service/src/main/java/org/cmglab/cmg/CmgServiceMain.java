@@ -1,10 +1,28 @@
 package org.cmglab.cmg;
 
-/** Entry point (placeholder while the module is being built). */
+import java.nio.file.Path;
+import org.cmglab.proto.config.CmgServiceConfig;
+import org.cmglab.proto.runtime.ComponentRuntime;
+import org.cmglab.proto.runtime.Json;
+
+/** {@code java -jar cmg-service.jar --config cmg-service-0.json}: one CMG VM instance. */
 public final class CmgServiceMain {
     private CmgServiceMain() {}
 
-    public static void main(String[] args) {
-        System.out.println("cmg-service");
+    public static void main(String[] args) throws Exception {
+        Path file = ComponentRuntime.configArg(args, "cmg-service");
+        CmgServiceConfig c = Json.readFile(file, CmgServiceConfig.class);
+        ComponentRuntime rt = new ComponentRuntime("cmg-service-" + c.instanceIndex(), Path.of(c.logDir()),
+                "CMGService.log", "CMGService", 0);
+        try {
+            CmgService s = rt.onClose(CmgService.start(c, rt));
+            rt.startAdmin(c.admin(), () -> true, s::status);
+            rt.ready("https://" + c.serviceName() + " on " + c.frontDoor());
+        } catch (Exception e) {
+            org.slf4j.LoggerFactory.getLogger(CmgServiceMain.class).error("cmg-service failed to start: {}", e.toString(), e);
+            rt.close();
+            System.exit(1);
+        }
+        rt.awaitShutdown();
     }
 }

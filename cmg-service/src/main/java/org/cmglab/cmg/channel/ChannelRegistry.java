@@ -1,0 +1,55 @@
+package org.cmglab.cmg.channel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The channels connection points opened to this instance; requests are spread over them round-robin. */
+public final class ChannelRegistry {
+    private static final Logger log = LoggerFactory.getLogger(ChannelRegistry.class);
+
+    private final List<GatewayChannel> channels = new CopyOnWriteArrayList<>();
+    private final AtomicInteger next = new AtomicInteger();
+
+    void add(GatewayChannel c) {
+        channels.add(c);
+        log.info("Channel {} from connection point {} (site {}) is connected over {} port {}, serving roles {}",
+                c.hello().connectionId(), c.hello().connector(), c.hello().siteCode(), c.transport(), c.localPort(),
+                c.hello().roles());
+    }
+
+    void remove(GatewayChannel c) {
+        if (channels.remove(c)) {
+            log.warn("Channel {} from connection point {} is disconnected", c.hello().connectionId(), c.hello().connector());
+        }
+    }
+
+    /** A channel serving {@code roleId}, round-robin over the ready ones, or null. */
+    public GatewayChannel pick(String roleId) {
+        List<GatewayChannel> ok = new ArrayList<>();
+        for (GatewayChannel c : channels) {
+            if (c.serves(roleId)) {
+                ok.add(c);
+            }
+        }
+        if (ok.isEmpty()) {
+            return null;
+        }
+        return ok.get(Math.floorMod(next.getAndIncrement(), ok.size()));
+    }
+
+    public List<GatewayChannel.Status> status() {
+        return channels.stream().map(GatewayChannel::status).toList();
+    }
+
+    public boolean anyReady() {
+        return channels.stream().anyMatch(c -> c.parent().isActive());
+    }
+
+    public List<GatewayChannel> all() {
+        return List.copyOf(channels);
+    }
+}

@@ -1,0 +1,66 @@
+package org.cmglab.cmg.channel;
+
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.util.concurrent.Future;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.cmglab.proto.channel.ChannelHello;
+import org.cmglab.proto.channel.ChannelPipelines;
+
+/** One channel a connection point opened to this CMG instance, once its hello has been received. */
+public final class GatewayChannel {
+    private final Channel parent;
+    private final ChannelHello hello;
+    private final String transport;
+    private final int localPort;
+    private final String peerCertificate;
+    private final Instant since = Instant.now();
+    private final Http2StreamChannelBootstrap streams;
+    final AtomicLong requests = new AtomicLong();
+    final AtomicLong failures = new AtomicLong();
+    private volatile boolean draining;
+
+    GatewayChannel(Channel parent, ChannelHello hello, String transport, int localPort, String peerCertificate) {
+        this.parent = parent;
+        this.hello = hello;
+        this.transport = transport;
+        this.localPort = localPort;
+        this.peerCertificate = peerCertificate;
+        this.streams = new Http2StreamChannelBootstrap(parent);
+    }
+
+    public ChannelHello hello() { return hello; }
+    public String transport() { return transport; }
+    public int localPort() { return localPort; }
+    public Channel parent() { return parent; }
+
+    public boolean serves(String roleId) {
+        return !draining && parent.isActive() && hello.roles().stream().anyMatch(r -> r.roleId().equals(roleId));
+    }
+
+    /** Opens a request stream; {@code handler} is the stream's only handler. */
+    public Future<Http2StreamChannel> openStream(io.netty.channel.ChannelHandler handler) {
+        requests.incrementAndGet();
+        return streams.handler(handler).open();
+    }
+
+    public void markDraining() {
+        draining = true;
+    }
+
+    /** The status page's view of this channel. */
+    public Status status() {
+        var codec = ChannelPipelines.codec(parent);
+        int active = codec == null ? 0 : codec.connection().numActiveStreams();
+        return new Status(hello.connector(), hello.connectionId(), hello.siteCode(), transport, localPort,
+                parent.isActive() && !draining, draining, since.toString(), active, requests.get(), failures.get(),
+                hello.roles(), peerCertificate, String.valueOf(parent.remoteAddress()));
+    }
+
+    public record Status(String connector, String connectionId, String siteCode, String transport, int port,
+                         boolean ready, boolean draining, String since, int activeStreams, long requests,
+                         long failures, List<ChannelHello.Role> roles, String certificate, String remote) {}
+}

@@ -1,0 +1,230 @@
+package org.cmglab.cmg.frontdoor;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.ssl.SslHandler;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.cmglab.cmg.channel.GatewayChannel;
+import org.cmglab.cmg.channel.GatewayChannelHandler;
+import org.cmglab.cmg.route.ProxyPath;
+import org.cmglab.proto.channel.ChannelProtocol;
+import org.cmglab.proto.channel.GatewayUpgrade;
+import org.cmglab.proto.channel.HeaderNames;
+import org.cmglab.proto.flow.TraceContext;
+import org.cmglab.proto.pki.ClientCertValidator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The CMG's HTTPS front door for one client connection: recognises a connection point's channel upgrade,
+ * authenticates client requests (PKI client certificate on {@code CCM_Proxy_MutualAuth} paths), filters them
+ * against the published roles and forwards each one as a stream over a channel that serves its role. One request
+ * is in flight per connection (reading pauses until its response is complete), which also bounds memory.
+ */
+public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(FrontDoorHandler.class);
+    public static final String NAME = "front-door";
+
+    private final FrontDoorContext fd;
+    private final boolean channelOnly;
+    private final List<String> httpHandlerNames;
+    private ChannelStreamHandler inFlight;
+
+    /**
+     * @param channelOnly      true on the 10124+i channel listener, which serves nothing but channel upgrades
+     * @param httpHandlerNames names of the HTTP/1.1 handlers to remove when the socket becomes a channel
+     */
+    public FrontDoorHandler(FrontDoorContext fd, boolean channelOnly, List<String> httpHandlerNames) {
+        this.fd = fd;
+        this.channelOnly = channelOnly;
+        this.httpHandlerNames = List.copyOf(httpHandlerNames);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (!req.decoderResult().isSuccess()) {
+            log.warn("Bad request from {}: {}", ctx.channel().remoteAddress(), req.decoderResult().cause().toString());
+            Responses.send(ctx, 400, "Bad Request", "malformed request: " + req.decoderResult().cause().getMessage(), false);
+            return;
+        }
+        if (GatewayUpgrade.isUpgradeRequest(req)) {
+            acceptChannel(ctx, req);
+            return;
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        String traceId = TraceContext.traceId(req.headers().get(TraceContext.HEADER));
+        if (traceId == null) {
+            traceId = TraceContext.newTraceId();
+            req.headers().set(TraceContext.HEADER, TraceContext.traceparent(traceId));
+        }
+        String what = req.method().name() + " " + req.uri();
+        if (channelOnly) {
+            refuse(ctx, traceId, 404, "Not Found", "this port serves only connection point channels", "not-found",
+                    "none", what, keepAlive);
+            return;
+        }
+        ProxyPath pp = ProxyPath.parse(req.uri());
+        if (pp == null) {
+            refuse(ctx, traceId, 404, "Not Found", "not a CMG endpoint: " + req.uri(), "not-found", "none", what, keepAlive);
+            return;
+        }
+        if (!fd.publishedRoles().contains(pp.roleId())) {
+            refuse(ctx, traceId, 404, "CMGService_UnknownEndpoint", "role id " + pp.roleId()
+                    + " is not published to this CMG (published: " + fd.publishedRoles() + ")", "not-published",
+                    pp.authName(), what, keepAlive);
+            return;
+        }
+        String auth;
+        if (pp.mutualAuth()) {
+            ClientCertValidator.Result r = fd.clientValidator().validate(peerChain(ctx), fd.clock().instant());
+            if (!r.ok()) {
+                String reason = r.failure() == ClientCertValidator.Failure.MISSING
+                        ? "CMGConnector_Clientcertificaterequired" : "CMGConnector_Forbidden";
+                refuse(ctx, traceId, 403, reason, r.detail(), "forbidden", "PKI client certificate", what, keepAlive);
+                return;
+            }
+            auth = "PKI client certificate";
+        } else {
+            refuse(ctx, traceId, 401, "CMGService_Invalid_Token",
+                    "token authentication (CCM_Proxy_ServerAuth) is not enabled on this CMG yet", "unauthorized",
+                    "token", what, keepAlive);
+            return;
+        }
+        fd.events().event("F3", "request").trace(traceId).from("client").to(fd.instance()).protocol("HTTPS")
+                .port(fd.frontDoorPort()).auth(auth).outcome("ok").detail(what).emit();
+        GatewayChannel gc = fd.registry().pick(pp.roleId());
+        if (gc == null) {
+            String why = "no connection point channel serves role " + pp.roleId();
+            fd.events().event("F4", "request").trace(traceId).from(fd.instance()).to("cmg-connection-point")
+                    .protocol("channel").status(503).outcome("no-channel").detail(why).emit();
+            log.warn("{} {}: {}", req.method(), req.uri(), why);
+            Responses.send(ctx, 503, "CMGService_NoConnectionPoint", why, keepAlive);
+            return;
+        }
+        forward(ctx, req, gc, traceId, auth, keepAlive);
+    }
+
+    private void forward(ChannelHandlerContext ctx, FullHttpRequest req, GatewayChannel gc, String traceId,
+                         String auth, boolean keepAlive) {
+        String messageId = UUID.randomUUID().toString();
+        String protocol = "HTTP/2 stream on " + gc.transport() + " channel (opened by the CP)";
+        ForwardedRequest fr = new ForwardedRequest(ctx, fd.events(), messageId, traceId, req.method().name(), req.uri(),
+                fd.instance(), gc.hello().connector(), protocol, gc.localPort(), fd.requestTimeoutMs(), keepAlive);
+        Http2Headers h = new DefaultHttp2Headers().method(req.method().name()).path(req.uri()).scheme("https")
+                .authority(req.headers().get(HttpHeaderNames.HOST, ""));
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, String> e : req.headers()) {
+            String lower = e.getKey().toLowerCase(Locale.ROOT);
+            if (HeaderNames.isHopByHop(lower) || lower.startsWith("cmg-")) {
+                continue;
+            }
+            names.add(e.getKey());
+            h.add(lower, e.getValue());
+        }
+        h.set(ChannelProtocol.H2_HEADER_NAMES, HeaderNames.encode(names));
+        h.set(ChannelProtocol.H2_MESSAGE_ID, messageId);
+        h.set(ChannelProtocol.H2_CLIENT_AUTH, auth + subject(ctx));
+        ByteBuf body = req.content().readableBytes() > 0 ? req.content().retainedDuplicate() : null;
+        ctx.channel().config().setAutoRead(false);
+        ChannelStreamHandler sh = new ChannelStreamHandler(ctx.channel(), fr, () -> {
+            inFlight = null;
+            ctx.channel().config().setAutoRead(true);
+        });
+        inFlight = sh;
+        log.info("MessageID: {} forwarding {} {} to connection point {} (channel {})", messageId, req.method(),
+                req.uri(), gc.hello().connector(), gc.hello().connectionId());
+        gc.openStream(sh).addListener(f -> {
+            if (!f.isSuccess()) {
+                if (body != null) {
+                    body.release();
+                }
+                String why = "cannot open a stream on channel " + gc.hello().connectionId() + ": " + f.cause();
+                fr.failure(503, "CMGService_NoConnectionPoint", "F4", "stream-refused", why);
+                fr.sendError(503, "CMGService_NoConnectionPoint", why);
+                inFlight = null;
+                ctx.channel().config().setAutoRead(true);
+                return;
+            }
+            Http2StreamChannel s = (Http2StreamChannel) f.getNow();
+            if (body == null) {
+                s.writeAndFlush(new DefaultHttp2HeadersFrame(h, true));
+            } else {
+                s.write(new DefaultHttp2HeadersFrame(h, false));
+                s.writeAndFlush(new DefaultHttp2DataFrame(body, true));
+            }
+        });
+    }
+
+    private void acceptChannel(ChannelHandlerContext ctx, FullHttpRequest req) {
+        String connectionId = req.headers().get(ChannelProtocol.HDR_CONNECTION_ID, "unknown");
+        ClientCertValidator.Result r = fd.connectorValidator().validate(peerChain(ctx), fd.clock().instant());
+        if (!r.ok()) {
+            log.warn("Refused channel {} from {}: {}", connectionId, ctx.channel().remoteAddress(), r.detail());
+            Responses.send(ctx, 403, "CMGService_ConnectorCertificateRejected", r.detail(), false);
+            return;
+        }
+        int localPort = ((java.net.InetSocketAddress) ctx.channel().localAddress()).getPort();
+        log.info("Accepting channel {} from connection point {} (site {}), certificate {}", connectionId,
+                req.headers().get(ChannelProtocol.HDR_CONNECTOR), req.headers().get(ChannelProtocol.HDR_SITE),
+                r.leaf().getSubjectX500Principal().getName());
+        GatewayUpgrade.accept(ctx, httpHandlerNames, fd.settings(), "channel " + connectionId,
+                new GatewayChannelHandler(fd.registry(), "HTTPS", localPort,
+                        r.leaf().getSubjectX500Principal().getName(), fd.siteCode(), connectionId,
+                        fd.settings().handshakeTimeout()));
+    }
+
+    private void refuse(ChannelHandlerContext ctx, String traceId, int status, String reason, String detail,
+                        String outcome, String auth, String what, boolean keepAlive) {
+        fd.events().event("F3", "request").trace(traceId).from("client").to(fd.instance()).protocol("HTTPS")
+                .port(fd.frontDoorPort()).auth(auth).status(status).outcome(outcome).detail(what + " → " + status
+                        + " " + reason + ": " + detail).emit();
+        log.warn("{} from {} refused: {} {} ({})", what, ctx.channel().remoteAddress(), status, reason, detail);
+        Responses.send(ctx, status, reason, detail, keepAlive);
+    }
+
+    private static List<X509Certificate> peerChain(ChannelHandlerContext ctx) {
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        return ssl == null ? List.of() : ClientCertValidator.peerChain(ssl.engine().getSession());
+    }
+
+    private static String subject(ChannelHandlerContext ctx) {
+        List<X509Certificate> chain = peerChain(ctx);
+        return chain.isEmpty() ? "" : "; subject=" + chain.get(0).getSubjectX500Principal().getName();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        if (inFlight != null) {
+            inFlight.clientWritabilityChanged();
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e && !e.isSuccess()) {
+            log.warn("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), e.cause().toString());
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("client connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}

@@ -1,0 +1,249 @@
+package org.cmglab.cmg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import org.cmglab.proto.channel.ChannelHello;
+import org.cmglab.proto.channel.ChannelPipelines;
+import org.cmglab.proto.channel.ChannelProtocol;
+import org.cmglab.proto.channel.ChannelRefusedException;
+import org.cmglab.proto.channel.ConnectorUpgradeHandler;
+import org.cmglab.proto.channel.HeaderNames;
+import org.cmglab.proto.config.ChannelTimings;
+import org.cmglab.proto.config.CmgServiceConfig;
+import org.cmglab.proto.config.Endpoint;
+import org.cmglab.proto.config.PublishedRole;
+import org.cmglab.proto.config.TlsFiles;
+import org.cmglab.proto.pki.CertSpec;
+import org.cmglab.proto.pki.IssuedCert;
+import org.cmglab.proto.pki.LabCa;
+import org.cmglab.proto.pki.Pem;
+import org.cmglab.proto.pki.TlsContexts;
+import org.cmglab.proto.runtime.ComponentRuntime;
+import org.cmglab.proto.runtime.EventLoops;
+import org.cmglab.proto.runtime.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real CMG instance on loopback with a fake connection point built from the channel library: client
+ * authentication, URL filtering, forwarding with header-name and reason-phrase fidelity, and the bad-input cases.
+ */
+class CmgServiceIntegrationTest {
+    static final String SVC = "GraniteFalls.contoso.com";
+    static final String ROLE = "72057594037927939";
+
+    @TempDir
+    static Path dir;
+    static LabCa ca;
+    static ComponentRuntime rt;
+    static CmgService cmg;
+    static InetSocketAddress frontDoor;
+    static SslContext cpTls;
+    static final ConcurrentLinkedQueue<String> seenByCp = new ConcurrentLinkedQueue<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        ca = LabCa.createEphemeral();
+        Path root = dir.resolve("root.pem");
+        java.nio.file.Files.writeString(root, Pem.toPem(ca.root()));
+        IssuedCert server = ca.issue(CertSpec.server(SVC, List.of(SVC, "granitefalls.westus.cloudapp.azure.com"), List.of()));
+        server.writePem(dir.resolve("cmg.crt.pem"), dir.resolve("cmg.key.pem"));
+        CmgServiceConfig c = new CmgServiceConfig(SVC, "granitefalls.westus.cloudapp.azure.com", "P01", 0,
+                new Endpoint("127.0.0.1", 0), null, new Endpoint("127.0.0.1", 0),
+                new TlsFiles(dir.resolve("cmg.crt.pem").toString(), dir.resolve("cmg.key.pem").toString()),
+                List.of(root.toString()), List.of(root.toString()), List.of(new PublishedRole(ROLE, "MP", "P01")),
+                1 << 20, new ChannelTimings(15_000, 5_000), dir.resolve("logs").toString());
+        Json.writeFile(dir.resolve("cmg.json"), c); // the config survives a JSON round trip
+        c = Json.readFile(dir.resolve("cmg.json"), CmgServiceConfig.class);
+        rt = new ComponentRuntime("cmg-service-test", dir.resolve("logs"), "CMGService.log", "CMGService", 2);
+        cmg = CmgService.start(c, rt);
+        frontDoor = cmg.boundAddresses().get(0);
+        cpTls = TlsContexts.client(List.of(ca.root()), ca.issue(CertSpec.client("cmgcp01.corp.contoso.com")), "http/1.1");
+    }
+
+    @AfterAll
+    static void stop() {
+        cmg.close();
+        rt.close();
+    }
+
+    /** Dials a channel like the connection point; its streams answer 200 with a description of what they saw. */
+    static Channel connectFakeCp(SslContext tls, Promise<Void> upgraded) throws InterruptedException {
+        return new Bootstrap().group(rt.group()).channel(EventLoops.socketChannelClass())
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(tls.newHandler(ch.alloc(), SVC, frontDoor.getPort()), new HttpClientCodec(),
+                                new ConnectorUpgradeHandler(SVC, "conn-test", "cmgcp01.corp.contoso.com", "P01", upgraded,
+                                        ctx -> ChannelPipelines.installConnectorSide(ctx.channel(),
+                                                new ChannelTimings(15_000, 5_000).toSettings(), "fake-cp",
+                                                new FakeStreams(), new ChannelInboundHandlerAdapter())));
+                    }
+                }).connect(frontDoor).sync().channel();
+    }
+
+    static TlsTestClient.Raw get(IssuedCert clientCert, String path, String extraHeaders) throws Exception {
+        var ctx = TlsContexts.jdkClient(List.of(ca.root()), clientCert);
+        return TlsTestClient.exchange(ctx, SVC, frontDoor, "GET " + path + " HTTP/1.1\r\nHost: " + SVC
+                + "\r\nUser-Agent: SMS+CCM+5.0\r\n" + extraHeaders + "Connection: close\r\n\r\n");
+    }
+
+    @Test
+    void forwardsOverTheChannelKeepingHeaderNamesAndReasonPhrases() throws Exception {
+        Promise<Void> up = rt.group().next().newPromise();
+        Channel cp = connectFakeCp(cpTls, up);
+        try {
+            assertThat(up.await(10, TimeUnit.SECONDS) && up.isSuccess()).as("upgrade %s", up.cause()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !cmg.registry().status().isEmpty());
+            IssuedCert client = ca.issue(CertSpec.client("client01.corp.contoso.com"));
+            TlsTestClient.Raw r = get(client, "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST",
+                    "CCMClientID: GUID:1234\r\n");
+            assertThat(r.statusLine()).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(r.body()).contains("GET /CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST")
+                    .contains("CCMClientID=GUID:1234").contains("User-Agent=SMS+CCM+5.0")
+                    .contains("auth=PKI client certificate; subject=CN=client01.corp.contoso.com");
+            assertThat(r.head()).contains("X-MP-Header: kept");
+            TlsTestClient.Raw refused = get(client, "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?REFUSE", "");
+            assertThat(refused.statusLine()).isEqualTo("HTTP/1.1 403 CMGConnector_Clientcertificaterequired");
+            var f3 = rt.events().snapshot(null).stream().filter(e -> e.step().equals("F4") && e.ok()).toList();
+            assertThat(f3).isNotEmpty();
+        } finally {
+            cp.close().sync();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().isEmpty());
+    }
+
+    @Test
+    void refusesClientsWithoutAValidCertificate() throws Exception {
+        String path = "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST";
+        assertThat(get(null, path, "").statusLine()).isEqualTo("HTTP/1.1 403 CMGConnector_Clientcertificaterequired");
+        IssuedCert foreign = LabCa.createEphemeral().issue(CertSpec.client("client01.corp.contoso.com"));
+        TlsTestClient.Raw r = get(foreign, path, "");
+        assertThat(r.statusLine()).isEqualTo("HTTP/1.1 403 CMGConnector_Forbidden");
+        assertThat(r.body()).containsIgnoringCase("client01");
+        IssuedCert serverOnly = ca.issue(CertSpec.server("client01.corp.contoso.com", List.of(), List.of()));
+        assertThat(get(serverOnly, path, "").status()).isEqualTo(403);
+    }
+
+    @Test
+    void unpublishedRoleIs404AndMissingChannelIs503() throws Exception {
+        IssuedCert client = ca.issue(CertSpec.client("client01.corp.contoso.com"));
+        TlsTestClient.Raw r = get(client, "/CCM_Proxy_MutualAuth/72057594037927999/SMS_MP/.sms_aut?MPLIST", "");
+        assertThat(r.statusLine()).isEqualTo("HTTP/1.1 404 CMGService_UnknownEndpoint");
+        assertThat(get(client, "/nothing/here", "").status()).isEqualTo(404);
+        await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().isEmpty());
+        TlsTestClient.Raw none = get(client, "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST", "");
+        assertThat(none.statusLine()).isEqualTo("HTTP/1.1 503 CMGService_NoConnectionPoint");
+        assertThat(none.body()).contains("no connection point channel serves role " + ROLE);
+    }
+
+    @Test
+    void channelFromAnUntrustedConnectorIsRefused() throws Exception {
+        SslContext foreign = TlsContexts.client(List.of(ca.root()),
+                LabCa.createEphemeral().issue(CertSpec.client("cmgcp01.corp.contoso.com")), "http/1.1");
+        Promise<Void> up = rt.group().next().newPromise();
+        connectFakeCp(foreign, up);
+        assertThat(up.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(up.cause()).isInstanceOf(ChannelRefusedException.class).hasMessageContaining("403");
+        assertThat(cmg.registry().status()).isEmpty();
+    }
+
+    @Test
+    void garbageOnAChannelClosesThatChannelOnly() throws Exception {
+        Promise<Void> up = rt.group().next().newPromise();
+        Channel cp = connectFakeCp(cpTls, up);
+        assertThat(up.await(10, TimeUnit.SECONDS) && up.isSuccess()).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !cmg.registry().status().isEmpty());
+        ByteBuf garbage = Unpooled.copiedBuffer("\0\0\5\4\0\0\0\0\0garbage", StandardCharsets.ISO_8859_1);
+        cp.pipeline().context(ChannelPipelines.H2).writeAndFlush(garbage); // inside TLS, below HTTP/2
+        await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().isEmpty());
+        // the instance keeps serving: a new channel works
+        Promise<Void> up2 = rt.group().next().newPromise();
+        Channel cp2 = connectFakeCp(cpTls, up2);
+        assertThat(up2.await(10, TimeUnit.SECONDS) && up2.isSuccess()).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !cmg.registry().status().isEmpty());
+        cp2.close().sync();
+        cp.close().sync();
+    }
+
+    /** The fake connection point's streams: hello, and a 200 echo (or a 403 for ?REFUSE). */
+    static final class FakeStreams extends ChannelInitializer<Http2StreamChannel> {
+        @Override
+        protected void initChannel(Http2StreamChannel ch) {
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                Http2Headers h;
+
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    boolean end = false;
+                    if (msg instanceof Http2HeadersFrame f) {
+                        h = f.headers();
+                        end = f.isEndStream();
+                    } else if (msg instanceof Http2DataFrame d) {
+                        end = d.isEndStream();
+                    }
+                    ReferenceCountUtil.release(msg);
+                    if (!end) {
+                        return;
+                    }
+                    String path = h.path().toString();
+                    if (path.equals(ChannelProtocol.HELLO_PATH)) {
+                        reply(ctx, "200", null, Json.writeCompact(new ChannelHello(ChannelProtocol.UPGRADE_TOKEN,
+                                "conn-test", "cmgcp01.corp.contoso.com", "P01", "HTTPS",
+                                List.of(new ChannelHello.Role(ROLE, "MP")))));
+                        return;
+                    }
+                    if (path.endsWith("REFUSE")) {
+                        reply(ctx, "403", "CMGConnector_Clientcertificaterequired", "refused");
+                        return;
+                    }
+                    Map<String, String> names = HeaderNames.decode(h.get(ChannelProtocol.H2_HEADER_NAMES));
+                    StringBuilder sb = new StringBuilder(h.method() + " " + path + "\n");
+                    names.forEach((lower, original) -> sb.append(original).append('=').append(h.get(lower)).append('\n'));
+                    sb.append("auth=").append(h.get(ChannelProtocol.H2_CLIENT_AUTH)).append('\n');
+                    seenByCp.add(sb.toString());
+                    reply(ctx, "200", "OK", sb.toString());
+                }
+
+                private void reply(ChannelHandlerContext ctx, String status, String reason, String body) {
+                    Http2Headers out = new DefaultHttp2Headers().status(status).set("x-mp-header", "kept")
+                            .set(ChannelProtocol.H2_HEADER_NAMES, "X-MP-Header");
+                    if (reason != null) {
+                        out.set(ChannelProtocol.H2_REASON, reason);
+                    }
+                    ctx.write(new DefaultHttp2HeadersFrame(out));
+                    ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8), true));
+                }
+            });
+        }
+    }
+}
