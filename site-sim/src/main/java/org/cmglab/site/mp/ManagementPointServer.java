@@ -8,11 +8,9 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
@@ -21,6 +19,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.function.Consumer;
+import org.cmglab.proto.runtime.EventLoops;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +56,7 @@ public final class ManagementPointServer implements AutoCloseable {
      * @param sslOrNull server SSL context for HTTPS, or {@code null} for plain HTTP
      * @param responder produces the {@code .sms_aut} replies
      * @param observer  invoked once per request (may be {@code null})
-     * @param group     NIO event loop group used for both accepting and serving (caller-owned)
+     * @param group     event loop group of {@link EventLoops} (epoll or NIO) used for accepting and serving (caller-owned)
      */
     public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
                                               Consumer<MpRequestRecord> observer, EventLoopGroup group) {
@@ -67,7 +66,7 @@ public final class ManagementPointServer implements AutoCloseable {
         ChannelGroup children = new DefaultChannelGroup("mp-children", GlobalEventExecutor.INSTANCE);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
-                .channel(serverChannelClass())
+                .channel(EventLoops.serverChannelClass())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -97,13 +96,13 @@ public final class ManagementPointServer implements AutoCloseable {
         return server;
     }
 
-    private static Class<? extends ServerChannel> serverChannelClass() {
-        // The component uses NIO groups; native transports can be added when a caller needs them.
-        return NioServerSocketChannel.class;
-    }
-
     public InetSocketAddress boundAddress() {
         return boundAddress;
+    }
+
+    /** Whether the listening socket is still open. */
+    public boolean isListening() {
+        return serverChannel.isActive();
     }
 
     @Override

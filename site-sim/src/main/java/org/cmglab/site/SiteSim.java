@@ -1,0 +1,149 @@
+package org.cmglab.site;
+
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.UUID;
+import javax.net.ssl.SSLException;
+import org.cmglab.proto.config.SiteSimConfig;
+import org.cmglab.proto.pki.CertSpec;
+import org.cmglab.proto.pki.ClientAuthMode;
+import org.cmglab.proto.pki.IssuedCert;
+import org.cmglab.proto.pki.LabCa;
+import org.cmglab.proto.pki.TlsContexts;
+import org.cmglab.proto.runtime.ComponentRuntime;
+import org.cmglab.site.mp.ManagementPointServer;
+import org.cmglab.site.mp.MpIdentity;
+import org.cmglab.site.mp.SmsAutResponder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The site-sim process without its {@code main}: builds the MP identity from the config and runs the management
+ * point on the component's event loops.
+ *
+ * <p>An HTTPS MP presents {@code mpTls} and does not request client certificates yet (so an HTTPS MP answers
+ * {@code .sms_aut} to anyone; "403 client certificate required" for HTTPS MPs comes later). The site signing
+ * certificate is the MP certificate for now. An HTTP MP without {@code mpTls} publishes a throw-away
+ * certificate ({@code ?MPCERT}, {@code ?SITESIGNCERT}) made when the process starts.
+ */
+public final class SiteSim implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SiteSim.class);
+
+    /** MP build number the lab publishes (MPLIST {@code Version}; ConfigMgr 2403). */
+    public static final int MP_VERSION = 9128;
+
+    private final SiteSimConfig config;
+    private final MpIdentity identity;
+    private final ManagementPointServer server;
+    private final MpRequestObserver observer;
+    private volatile InetSocketAddress adminAddress;
+
+    private SiteSim(SiteSimConfig config, MpIdentity identity, ManagementPointServer server,
+                    MpRequestObserver observer) {
+        this.config = config;
+        this.identity = identity;
+        this.server = server;
+        this.observer = observer;
+    }
+
+    /** Starts the MP on {@code config.mp()}; it is closed with the runtime. */
+    public static SiteSim start(SiteSimConfig config, ComponentRuntime runtime) throws IOException {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(runtime, "runtime");
+        IssuedCert mpCert = config.mpTls() == null ? throwAwayCert(config)
+                : IssuedCert.readPem(Path.of(config.mpTls().certFile()), Path.of(config.mpTls().keyFile()));
+        MpIdentity identity = identity(config, mpCert.certificate());
+        SslContext ssl = config.https() ? serverContext(mpCert) : null;
+        ManagementPointServer[] holder = new ManagementPointServer[1];
+        MpRequestObserver observer = new MpRequestObserver(runtime.events(), identity.name(),
+                () -> holder[0] == null ? config.mp().port() : holder[0].boundAddress().getPort(), runtime.registry());
+        holder[0] = ManagementPointServer.start(config.mp().socketAddress(), ssl, new SmsAutResponder(identity),
+                observer, runtime.group());
+        SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer));
+        log.info("Management point {} ({}) of site {} serves {}", identity.name(), identity.fqdn(),
+                identity.siteCode(), sim.url());
+        return sim;
+    }
+
+    /** What {@code main} does before waiting: {@link #start}, the admin endpoint on {@code config.admin()}, READY. */
+    public static SiteSim launch(SiteSimConfig config, ComponentRuntime runtime) throws Exception {
+        SiteSim sim = start(config, runtime);
+        sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status).boundAddress();
+        runtime.ready("MP " + sim.url());
+        return sim;
+    }
+
+    static MpIdentity identity(SiteSimConfig config, X509Certificate mpCertificate) {
+        String name = config.mpName() != null ? config.mpName()
+                : config.mpFqdn().split("\\.", 2)[0].toUpperCase(Locale.ROOT);
+        return new MpIdentity(name, config.mpFqdn(), config.siteCode(), MP_VERSION, config.https(),
+                mpCertificate, mpCertificate,
+                unknownMachineGuid(config.siteCode(), "x64"), unknownMachineGuid(config.siteCode(), "x86"));
+    }
+
+    /** Stable per site: the same site code always publishes the same "All Unknown Computers" GUIDs. */
+    static String unknownMachineGuid(String siteCode, String arch) {
+        return UUID.nameUUIDFromBytes(("cmglab:" + siteCode.toUpperCase(Locale.ROOT) + ":" + arch
+                + "UnknownMachine").getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    private static SslContext serverContext(IssuedCert mpCert) throws SSLException {
+        return TlsContexts.server(mpCert, ClientAuthMode.NONE, List.of());
+    }
+
+    private static IssuedCert throwAwayCert(SiteSimConfig config) {
+        return LabCa.createEphemeral().issue(CertSpec.server(config.mpFqdn(), List.of(config.mpFqdn()), List.of()));
+    }
+
+    public InetSocketAddress boundAddress() {
+        return server.boundAddress();
+    }
+
+    /** Where {@link #launch} started the admin endpoint, or null after a bare {@link #start}. */
+    public InetSocketAddress adminAddress() {
+        return adminAddress;
+    }
+
+    public MpIdentity identity() {
+        return identity;
+    }
+
+    public boolean isListening() {
+        return server.isListening();
+    }
+
+    public long requestsServed() {
+        return observer.served();
+    }
+
+    /** {@code https://mp01.corp.contoso.com:443} */
+    public String url() {
+        return (config.https() ? "https://" : "http://") + config.mpFqdn() + ":" + boundAddress().getPort();
+    }
+
+    /** The admin endpoint's {@code /status}. */
+    public Status status() {
+        InetSocketAddress a = boundAddress();
+        return new Status(config.siteCode(), new Mp(identity.name(), identity.fqdn(),
+                a.getAddress().getHostAddress() + ":" + a.getPort(), config.https(), config.mpRoleId(),
+                isListening()), requestsServed());
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+
+    /** {@code /status} of site-sim. */
+    public record Status(String siteCode, Mp mp, long requestsServed) {}
+
+    /** The MP part of {@link Status}. */
+    public record Mp(String name, String fqdn, String listening, boolean https, String roleId, boolean up) {}
+}
