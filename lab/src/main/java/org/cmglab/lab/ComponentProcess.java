@@ -1,0 +1,181 @@
+package org.cmglab.lab;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.cmglab.proto.config.Endpoint;
+
+/**
+ * One component running as its own OS process: {@code java -jar <module>.jar --config <file>}, with stdout and
+ * stderr appended to {@code <logDir>/<name>.out}.
+ */
+public final class ComponentProcess {
+    static final Duration POLL = Duration.ofMillis(100);
+    static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
+    private final String name;
+    private final Path jar;
+    private final Path config;
+    private final Endpoint admin;
+    private final Path out;
+    private final HttpClient http;
+    private Process process;
+
+    public ComponentProcess(String name, Path jar, Path config, Endpoint admin, Path logDir, HttpClient http) {
+        this.name = name;
+        this.jar = jar;
+        this.config = config;
+        this.admin = admin;
+        this.out = logDir.resolve(name + ".out");
+        this.http = http;
+    }
+
+    public String name() { return name; }
+    public Endpoint admin() { return admin; }
+    public Path outFile() { return out; }
+
+    /** The command line of a component JVM. */
+    public static List<String> javaCommand(Path jar, List<String> args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Dio.netty.leakDetection.level=" + System.getProperty("cmglab.leakLevel", "simple"));
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    public synchronized void start() {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(name + ": " + jar + " is missing (build with ./mvnw -B -DskipTests package)");
+        }
+        try {
+            Files.createDirectories(out.getParent());
+            process = new ProcessBuilder(javaCommand(jar, List.of("--config", config.toString())))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    public synchronized Process process() {
+        return process;
+    }
+
+    public boolean isAlive() {
+        Process p = process();
+        return p != null && p.isAlive();
+    }
+
+    public long pid() {
+        Process p = process();
+        return p == null ? -1 : p.pid();
+    }
+
+    /** Polls the admin {@code /ready} until it answers 200; fails fast with the tail of the .out if the process exits. */
+    public void awaitReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer yet";
+        while (true) {
+            Process p = process();
+            if (p == null) {
+                throw new IllegalStateException(name + " was not started");
+            }
+            if (!p.isAlive()) {
+                throw new IllegalStateException(name + " exited with code " + p.exitValue()
+                        + " before it was ready; last lines of " + out + ":\n" + tail(out, 20));
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(adminUri("/ready"))
+                        .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+                last = "/ready answered " + r.statusCode();
+            } catch (IOException e) {
+                last = "/ready: " + e;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(name + " not ready within " + timeout.toSeconds() + " s (" + last
+                        + " at " + adminUri("/ready") + "); last lines of " + out + ":\n" + tail(out, 20));
+            }
+            Thread.sleep(POLL.toMillis());
+        }
+    }
+
+    public URI adminUri(String pathAndQuery) {
+        return URI.create("http://" + admin.address() + ":" + admin.port() + pathAndQuery);
+    }
+
+    /** GET on the admin endpoint; the body on 200, else an exception naming the status. */
+    public String adminGet(String pathAndQuery) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(adminUri(pathAndQuery))
+                .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IOException(name + " " + pathAndQuery + " answered " + r.statusCode() + ": " + r.body());
+        }
+        return r.body();
+    }
+
+    /** SIGTERM, wait up to 10 s, then kill (and any children left). */
+    public void stop() {
+        Process p = process();
+        if (p == null) {
+            return;
+        }
+        List<ProcessHandle> children = p.descendants().toList();
+        p.destroy();
+        try {
+            if (!p.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        children.forEach(h -> {
+            if (h.isAlive()) {
+                h.destroyForcibly();
+            }
+        });
+    }
+
+    /** SIGKILL (a crash, for failure tests); waits until it is gone. */
+    public void kill() {
+        Process p = process();
+        if (p == null) {
+            return;
+        }
+        p.destroyForcibly();
+        try {
+            p.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static String tail(Path file, int lines) {
+        try {
+            if (!Files.exists(file)) {
+                return "(no " + file.getFileName() + ")";
+            }
+            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(cannot read " + file + ": " + e + ")";
+        }
+    }
+}

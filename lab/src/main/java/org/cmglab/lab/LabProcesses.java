@@ -1,0 +1,385 @@
+package org.cmglab.lab;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.cmglab.lab.azurite.AzuriteLauncher;
+import org.cmglab.lab.azurite.RunningAzurite;
+import org.cmglab.proto.flow.FlowEvent;
+import org.cmglab.proto.runtime.Json;
+
+/**
+ * The processes of one lab: Azurite, then site-sim, cmg-service-i, cmg-connection-point, each its own JVM, each
+ * awaited on its admin {@code /ready}; then the channel check (F2); the one-shot client-sim; and the flow events
+ * of a trace. Closing stops everything; a shutdown hook does the same on Ctrl-C.
+ */
+public final class LabProcesses implements AutoCloseable {
+    public static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
+
+    private final LabPlan plan;
+    private final PrintStream out;
+    private final HttpClient http = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(1))
+            .proxy(HttpClient.Builder.NO_PROXY)
+            .build();
+    private final Map<String, ComponentProcess> components = new LinkedHashMap<>();
+    private final List<ProcessHandle> clients = new ArrayList<>();
+    private final Thread hook = new Thread(this::stopAll, "cmglab-stop");
+    private RunningAzurite azurite;
+
+    public LabProcesses(LabPlan plan, PrintStream out) {
+        this.plan = plan;
+        this.out = out;
+        for (LabPlan.Component c : plan.components()) {
+            components.put(c.name(), new ComponentProcess(c.name(), plan.jar(c.module()), c.config(), c.admin(),
+                    plan.logDir(), http));
+        }
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    public LabPlan plan() {
+        return plan;
+    }
+
+    /** The component process {@code name} ({@code site-sim}, {@code cmg-service-0}, {@code cmg-connection-point}). */
+    public ComponentProcess component(String name) {
+        ComponentProcess c = components.get(name);
+        if (c == null) {
+            throw new IllegalArgumentException("component: " + name + " (expected one of " + components.keySet() + ")");
+        }
+        return c;
+    }
+
+    public List<ComponentProcess> components() {
+        return List.copyOf(components.values());
+    }
+
+    public Optional<RunningAzurite> azurite() {
+        return Optional.ofNullable(azurite);
+    }
+
+    /** Starts Azurite on the lab's storage address and ports; prints its mode line. */
+    public synchronized RunningAzurite startAzurite() {
+        if (azurite == null) {
+            azurite = AzuriteLauncher.builder()
+                    .home(plan.home())
+                    .workDir(plan.azuriteDir())
+                    .host(plan.azuriteAddress())
+                    .blobPort(plan.azuriteBlobPort())
+                    .queuePort(plan.azuriteQueuePort())
+                    .tablePort(plan.azuriteTablePort())
+                    .out(out)
+                    .build()
+                    .start();
+        }
+        return azurite;
+    }
+
+    /** Azurite, then every component in start order, each awaited on its admin /ready. */
+    public void startAll() throws InterruptedException {
+        startAzurite();
+        for (ComponentProcess c : components.values()) {
+            long t0 = System.nanoTime();
+            c.start();
+            c.awaitReady(READY_TIMEOUT);
+            out.printf("  started %-22s pid %-7d admin http://%s  (%d ms)%n", c.name(), c.pid(), c.admin(),
+                    (System.nanoTime() - t0) / 1_000_000);
+        }
+    }
+
+    /**
+     * F2: waits until every CMG instance reports at least one channel with {@code "ready": true} on its admin
+     * {@code /status}; returns those channel entries. Fails fast if the connection point exits.
+     */
+    public List<JsonNode> awaitChannel(Duration timeout) throws InterruptedException {
+        List<JsonNode> found = new ArrayList<>();
+        for (int i = 0; i < plan.instances(); i++) {
+            ComponentProcess cmg = component(LabPlan.cmgServiceName(i));
+            ComponentProcess cp = component(LabPlan.CONNECTION_POINT);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            String last = "no status yet";
+            while (true) {
+                try {
+                    List<JsonNode> ready = readyChannels(cmg.adminGet("/status"));
+                    if (!ready.isEmpty()) {
+                        found.addAll(ready);
+                        break;
+                    }
+                    last = "no ready channel in /status";
+                } catch (IOException e) {
+                    last = e.toString();
+                }
+                if (!cp.isAlive()) {
+                    throw new IllegalStateException("F2 (cmg-connection-point → " + cmg.name()
+                            + "): the connection point exited; last lines of " + cp.outFile() + ":\n"
+                            + ComponentProcess.tail(cp.outFile(), 20));
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("F2 (cmg-connection-point → " + cmg.name() + "): no channel ready within "
+                            + timeout.toSeconds() + " s (" + last + "); see " + cp.outFile() + " and " + cmg.outFile());
+                }
+                Thread.sleep(ComponentProcess.POLL.toMillis());
+            }
+        }
+        return found;
+    }
+
+    /** Waits until no CMG instance reports a ready channel (after the connection point was killed). */
+    public void awaitNoChannel(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int i = 0; i < plan.instances(); i++) {
+            ComponentProcess cmg = component(LabPlan.cmgServiceName(i));
+            while (true) {
+                try {
+                    if (readyChannels(cmg.adminGet("/status")).isEmpty()) {
+                        break;
+                    }
+                } catch (IOException e) {
+                    // keep polling
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(cmg.name() + " still reports a ready channel after "
+                            + timeout.toSeconds() + " s");
+                }
+                Thread.sleep(ComponentProcess.POLL.toMillis());
+            }
+        }
+    }
+
+    /** The entries of {@code "channels"} whose {@code "ready"} is true (tolerates a missing or odd status). */
+    public static List<JsonNode> readyChannels(String statusJson) {
+        List<JsonNode> out = new ArrayList<>();
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(statusJson);
+        } catch (IOException e) {
+            return out;
+        }
+        JsonNode channels = root == null ? null : root.get("channels");
+        if (channels != null && channels.isArray()) {
+            for (JsonNode ch : channels) {
+                if (ch.path("ready").asBoolean(false)) {
+                    out.add(ch);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Kills a component (SIGKILL, like a crash) and waits until it is gone. */
+    public void kill(String name) {
+        component(name).kill();
+    }
+
+    /** Runs client-sim with the lab's client config: {@code mplist --trace <id>}. */
+    public ClientRun runClient(String traceId, String... extraArgs) throws InterruptedException {
+        return runClient(plan.configFile(LabPlan.CLIENT_SIM), traceId, List.of(extraArgs));
+    }
+
+    /**
+     * Runs {@code java -jar client-sim.jar --config <config> mplist --trace <id> <extraArgs>} to completion; its
+     * output is appended to {@code logs/client-sim.out} and parsed for the {@code RESULT <json>} line.
+     */
+    public ClientRun runClient(Path config, String traceId, List<String> extraArgs) throws InterruptedException {
+        Path jar = plan.jar(LabPlan.CLIENT_SIM);
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("client-sim: " + jar + " is missing (build with ./mvnw -B -DskipTests package)");
+        }
+        List<String> args = new ArrayList<>(List.of("--config", config.toString(), "mplist", "--trace", traceId));
+        args.addAll(extraArgs);
+        Process p;
+        try {
+            p = new ProcessBuilder(ComponentProcess.javaCommand(jar, args)).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start client-sim: " + e.getMessage(), e);
+        }
+        synchronized (clients) {
+            clients.add(p.toHandle());
+        }
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        Thread reader = new Thread(() -> {
+            try (InputStream in = p.getInputStream()) {
+                in.transferTo(buf);
+            } catch (IOException ignored) {
+                // process gone
+            }
+        }, "client-sim-output");
+        reader.setDaemon(true);
+        reader.start();
+        if (!p.waitFor(CLIENT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            p.waitFor(5, TimeUnit.SECONDS);
+        }
+        reader.join(5_000);
+        String output;
+        synchronized (buf) {
+            output = buf.toString(StandardCharsets.UTF_8);
+        }
+        try {
+            Files.createDirectories(plan.logDir());
+            Files.writeString(plan.logDir().resolve("client-sim.out"),
+                    "--- client-sim " + String.join(" ", args) + "\n" + output,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            out.println("  (cannot append to client-sim.out: " + e + ")");
+        }
+        return new ClientRun(traceId, p.exitValue(), parseResult(output), output);
+    }
+
+    /** The JSON of the last {@code RESULT } line, or null. */
+    static JsonNode parseResult(String output) {
+        JsonNode result = null;
+        for (String line : output.split("\\R")) {
+            if (line.startsWith("RESULT ")) {
+                try {
+                    result = Json.MAPPER.readTree(line.substring("RESULT ".length()));
+                } catch (IOException e) {
+                    // not JSON; keep looking
+                }
+            }
+        }
+        return result;
+    }
+
+    /**
+     * The flow events of one trace and where they came from.
+     *
+     * @param events      every event of the trace (unordered)
+     * @param unreachable components whose admin endpoint did not answer (their JSON-lines file was read instead)
+     */
+    public record TraceEvents(List<FlowEvent> events, List<String> unreachable) {}
+
+    /**
+     * Collects {@code /events?trace=<id>} from every component's admin endpoint (the component's
+     * {@code flow-<name>.jsonl} when it does not answer) plus client-sim's {@code flow-client-sim.jsonl}. Polls
+     * briefly until the six basic-flow hops are there or the set stops growing, since a component records a
+     * response hop just after it sent it.
+     */
+    public TraceEvents collectEvents(String traceId) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        TraceEvents last = collectOnce(traceId);
+        int stableRounds = 0;
+        while (System.nanoTime() < deadline && stableRounds < 3) {
+            List<FlowEvent> have = last.events();
+            boolean complete = HopTrace.BASIC_FLOW.stream()
+                    .allMatch(h -> HopTrace.find(have, h).isPresent());
+            if (complete) {
+                return last;
+            }
+            Thread.sleep(ComponentProcess.POLL.toMillis());
+            TraceEvents next = collectOnce(traceId);
+            stableRounds = next.events().size() == last.events().size() ? stableRounds + 1 : 0;
+            last = next;
+        }
+        return last;
+    }
+
+    private TraceEvents collectOnce(String traceId) {
+        List<FlowEvent> events = new ArrayList<>();
+        List<String> unreachable = new ArrayList<>();
+        for (ComponentProcess c : components.values()) {
+            try {
+                if (!c.isAlive()) {
+                    throw new IOException("process not running");
+                }
+                events.addAll(List.of(Json.MAPPER.readValue(c.adminGet("/events?trace=" + traceId), FlowEvent[].class)));
+            } catch (IOException | InterruptedException e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                unreachable.add(c.name());
+                events.addAll(readJsonl(plan.logDir().resolve("flow-" + c.name() + ".jsonl"), traceId));
+            }
+        }
+        events.addAll(readJsonl(plan.logDir().resolve("flow-" + LabPlan.CLIENT_SIM + ".jsonl"), traceId));
+        return new TraceEvents(events, unreachable);
+    }
+
+    /** The events of {@code traceId} in a JSON-lines file of flow events (lines that do not parse are skipped). */
+    public static List<FlowEvent> readJsonl(Path file, String traceId) {
+        List<FlowEvent> out = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
+        try {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    FlowEvent e = Json.MAPPER.readValue(line, FlowEvent.class);
+                    if (traceId == null || traceId.equals(e.traceId())) {
+                        out.add(e);
+                    }
+                } catch (IOException | RuntimeException ignored) {
+                    // a torn or foreign line
+                }
+            }
+        } catch (IOException e) {
+            // unreadable: no events from it
+        }
+        return out;
+    }
+
+    /** Every process this lab started (components, Azurite in npm mode, clients), alive or not. */
+    public List<ProcessHandle> processHandles() {
+        List<ProcessHandle> all = new ArrayList<>();
+        for (ComponentProcess c : components.values()) {
+            Process p = c.process();
+            if (p != null) {
+                all.add(p.toHandle());
+            }
+        }
+        if (azurite != null) {
+            azurite.process().ifPresent(all::add);
+        }
+        synchronized (clients) {
+            all.addAll(clients);
+        }
+        return all;
+    }
+
+    /** Stops the components in reverse start order, then Azurite. Idempotent. */
+    public synchronized void stopAll() {
+        List<ComponentProcess> list = new ArrayList<>(components.values());
+        for (int i = list.size() - 1; i >= 0; i--) {
+            list.get(i).stop();
+        }
+        synchronized (clients) {
+            clients.forEach(h -> {
+                if (h.isAlive()) {
+                    h.destroyForcibly();
+                }
+            });
+        }
+        if (azurite != null) {
+            azurite.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs stopAll
+        }
+        stopAll();
+    }
+}

@@ -1,0 +1,122 @@
+package org.cmglab.lab;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import org.cmglab.proto.config.ClientSimConfig;
+import org.cmglab.proto.config.CmgServiceConfig;
+import org.cmglab.proto.config.ConnectionPointConfig;
+import org.cmglab.proto.config.Endpoint;
+import org.cmglab.proto.config.SiteSimConfig;
+import org.cmglab.proto.pki.IssuedCert;
+import org.cmglab.proto.runtime.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LabPlanTest {
+
+    @TempDir
+    Path tmp;
+
+    private LabPlan plan(int offset) {
+        return LabPlan.builder().home(tmp).stateDir(tmp.resolve("state")).net(123).portOffset(offset).build();
+    }
+
+    @Test
+    void addressesAreLoopbackAndPortsAreOffset() throws Exception {
+        LabPlan p = plan(20_000);
+        List<Endpoint> eps = List.of(p.cmgFrontDoor(0), p.cmgChannel(0), p.cmgAdmin(0), p.connectionPointAdmin(),
+                p.mp(), p.siteSimAdmin());
+        for (Endpoint e : eps) {
+            assertThat(InetAddress.getByName(e.address()).isLoopbackAddress()).as(e.toString()).isTrue();
+            assertThat(e.address()).startsWith("127.123.");
+            assertThat(e.port()).isGreaterThanOrEqualTo(20_000);
+        }
+        for (String a : List.of(p.clientAddress(), p.azuriteAddress(), p.connectionPointAddress())) {
+            assertThat(InetAddress.getByName(a).isLoopbackAddress()).isTrue();
+        }
+        assertThat(p.cmgFrontDoor(0)).isEqualTo(new Endpoint("127.123.1.10", 20_443));
+        assertThat(p.cmgChannel(0)).isEqualTo(p.cmgFrontDoor(0));
+        assertThat(p.mp()).isEqualTo(new Endpoint("127.123.3.10", 20_443));
+        assertThat(p.cmgAdmin(0)).isEqualTo(new Endpoint("127.123.1.10", 29_090));
+        assertThat(p.connectionPointAdmin()).isEqualTo(new Endpoint("127.123.2.10", 29_090));
+        assertThat(List.of(p.azuriteBlobPort(), p.azuriteQueuePort(), p.azuriteTablePort()))
+                .containsExactly(30_000, 30_001, 30_002);
+        assertThat(p.mpInternalUrl()).isEqualTo("https://mp01.corp.contoso.com:20443");
+        assertThat(p.hosts()).containsEntry(LabPlan.SERVICE_NAME, "127.123.1.10")
+                .containsEntry(LabPlan.DEPLOYMENT_NAME, "127.123.1.10")
+                .containsEntry(LabPlan.MP_FQDN, "127.123.3.10");
+
+        LabPlan real = plan(0);
+        assertThat(real.cmgFrontDoor(0).port()).isEqualTo(443);
+        LabPlan http = LabPlan.builder().home(tmp).stateDir(tmp).portOffset(0).mpHttps(false).build();
+        assertThat(http.mp().port()).isEqualTo(80);
+        assertThat(http.mpInternalUrl()).isEqualTo("http://mp01.corp.contoso.com:80");
+        assertThat(http.net()).isEqualTo(LabPlan.DEFAULT_NET);
+    }
+
+    @Test
+    void rejectsWhatTheLabCannotRun() {
+        assertThatThrownBy(() -> LabPlan.builder().home(tmp).net(0).build()).hasMessageContaining("net: 0");
+        assertThatThrownBy(() -> LabPlan.builder().home(tmp).instances(2).build()).hasMessageContaining("instances: 2");
+    }
+
+    @Test
+    void materializeWritesCertificatesAndConfigs() throws Exception {
+        LabPlan p = plan(20_000);
+        p.materialize();
+
+        CmgServiceConfig cmg = Json.readFile(p.configFile("cmg-service-0"), CmgServiceConfig.class);
+        assertThat(cmg.frontDoor()).isEqualTo(p.cmgFrontDoor(0));
+        assertThat(cmg.channelHttps()).isNull();
+        assertThat(cmg.publishedRoles()).singleElement()
+                .satisfies(r -> assertThat(r.roleId()).isEqualTo(LabPlan.MP_ROLE_ID));
+        assertThat(cmg.clientTrustRoots()).containsExactly(p.rootCertFile().toString());
+        assertThat(cmg.maxRequestBodyBytes()).isEqualTo(16 * 1024 * 1024);
+
+        ConnectionPointConfig cp = Json.readFile(p.configFile("cmg-connection-point"), ConnectionPointConfig.class);
+        assertThat(cp.targets()).singleElement().satisfies(t -> {
+            assertThat(t.host()).isEqualTo(LabPlan.SERVICE_NAME);
+            assertThat(t.port()).isEqualTo(20_443);
+            assertThat(t.transport()).isEqualTo("HTTPS");
+        });
+        assertThat(cp.routes()).singleElement()
+                .satisfies(r -> assertThat(r.internalBaseUrl()).isEqualTo("https://mp01.corp.contoso.com:20443"));
+
+        SiteSimConfig site = Json.readFile(p.configFile("site-sim"), SiteSimConfig.class);
+        assertThat(site.mpFqdn()).isEqualTo(LabPlan.MP_FQDN);
+        ClientSimConfig client = Json.readFile(p.configFile("client-sim"), ClientSimConfig.class);
+        assertThat(client.cmgPort()).isEqualTo(20_443);
+        assertThat(client.sourceAddress()).isEqualTo("127.123.4.10");
+
+        List<String> keys = new ArrayList<>();
+        for (var tls : List.of(p.cmgServerTls(), p.connectionPointTls(), p.mpTls(), p.clientTls())) {
+            IssuedCert c = IssuedCert.readPem(Path.of(tls.certFile()), Path.of(tls.keyFile()));
+            c.certificate().verify(org.cmglab.proto.pki.LabCa.loadOrCreate(p.pkiDir()).root().getPublicKey());
+            keys.add(tls.keyFile());
+        }
+        keys.add(p.pkiDir().resolve("lab-root-ca.key.pem").toString());
+        for (String k : keys) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(Path.of(k)))).as(k)
+                    .isEqualTo("rw-------");
+        }
+        IssuedCert server = IssuedCert.readPem(Path.of(p.cmgServerTls().certFile()), Path.of(p.cmgServerTls().keyFile()));
+        assertThat(server.certificate().getSubjectX500Principal().getName()).isEqualTo("CN=" + LabPlan.SERVICE_NAME);
+        assertThat(server.certificate().getSubjectAlternativeNames().stream().map(l -> (Object) l.get(1)).toList())
+                .containsExactly((Object) LabPlan.SERVICE_NAME, LabPlan.DEPLOYMENT_NAME);
+        IssuedCert mp = IssuedCert.readPem(Path.of(p.mpTls().certFile()), Path.of(p.mpTls().keyFile()));
+        assertThat(mp.certificate().getExtendedKeyUsage()).containsExactlyInAnyOrder("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2");
+        assertThat(Files.isDirectory(p.logDir())).isTrue();
+
+        // a second materialize keeps valid certificates
+        String before = Files.readString(Path.of(p.clientTls().certFile()));
+        p.materialize();
+        assertThat(Files.readString(Path.of(p.clientTls().certFile()))).isEqualTo(before);
+    }
+}

@@ -1,0 +1,208 @@
+package org.cmglab.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+import org.cmglab.lab.ClientRun;
+import org.cmglab.lab.HopTrace;
+import org.cmglab.lab.LabPlan;
+import org.cmglab.lab.LabProcesses;
+import org.cmglab.proto.config.ClientSimConfig;
+import org.cmglab.proto.config.TlsFiles;
+import org.cmglab.proto.flow.FlowEvent;
+import org.cmglab.proto.flow.TraceContext;
+import org.cmglab.proto.pki.CertSpec;
+import org.cmglab.proto.pki.LabCa;
+import org.cmglab.proto.runtime.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The basic flow end to end: Azurite, site-sim, cmg-service-0 and cmg-connection-point each run as their own JVM
+ * (from their built jars) on a random 127.N.x.y network; client-sim runs as a one-shot process. Every assertion is
+ * on what the processes said: the client's RESULT line and the flow events each component recorded.
+ * The negative cases share the lab to keep the suite fast; killing the connection point comes last.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BasicFlowE2ETest {
+
+    @TempDir
+    static Path tmp;
+
+    static LabPlan plan;
+    static LabProcesses lab;
+
+    @BeforeAll
+    static void startLab() throws Exception {
+        int net = ThreadLocalRandom.current().nextInt(100, 200);
+        plan = LabPlan.builder().stateDir(tmp.resolve("state")).net(net).build();
+        plan.materialize();
+        lab = new LabProcesses(plan, System.out);
+        lab.startAll();
+    }
+
+    @AfterAll
+    static void stopLab() throws IOException {
+        if (lab == null) {
+            return;
+        }
+        List<ProcessHandle> started = lab.processHandles();
+        lab.close();
+        assertThat(started).as("processes the lab started").isNotEmpty();
+        for (ProcessHandle h : started) {
+            assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
+        }
+        assertThat(leakReports()).as("Netty LEAK reports in " + plan.logDir()).isEmpty();
+    }
+
+    private static List<String> leakReports() throws IOException {
+        if (!Files.isDirectory(plan.logDir())) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(plan.logDir())) {
+            return files.filter(Files::isRegularFile)
+                    .filter(f -> f.toString().endsWith(".out") || f.toString().endsWith(".log"))
+                    .flatMap(f -> {
+                        try {
+                            return Files.readAllLines(f, StandardCharsets.UTF_8).stream()
+                                    .filter(l -> l.contains("LEAK:")).map(l -> f.getFileName() + ": " + l);
+                        } catch (IOException e) {
+                            return Stream.of(f + ": unreadable " + e);
+                        }
+                    }).toList();
+        }
+    }
+
+    private static int p443() {
+        return plan.port(443);
+    }
+
+    @Test
+    @Order(1)
+    void f2ConnectionPointOpensTheChannel() throws Exception {
+        List<JsonNode> channels = lab.awaitChannel(Duration.ofSeconds(30));
+        assertThat(channels).as("ready channels in cmg-service-0 /status").isNotEmpty();
+    }
+
+    @Test
+    @Order(2)
+    void basicFlowGoesThroughEveryHop() throws Exception {
+        lab.awaitChannel(Duration.ofSeconds(30));
+        String trace = TraceContext.newTraceId();
+        ClientRun run = lab.runClient(trace);
+
+        assertThat(run.exitCode()).as("client-sim exit; output:\n%s", run.output()).isZero();
+        assertThat(run.status()).isEqualTo(200);
+        assertThat(run.bodyBytes()).isPositive();
+        assertThat(run.mps()).contains(new ClientRun.Mp("MP01", "mp01.corp.contoso.com"));
+
+        List<FlowEvent> events = HopTrace.order(lab.collectEvents(trace).events());
+        assertThat(events).extracting(FlowEvent::traceId).containsOnly(trace);
+        HopTrace.Verdict verdict = HopTrace.analyze(events, run.exitCode(), run.summary());
+        assertThat(verdict.ok()).as(verdict.message() + "\n" + String.join("\n", HopTrace.format(events))).isTrue();
+
+        List<FlowEvent> hops = events.stream().filter(e -> e.step().matches("F[345]")).toList();
+        assertThat(hops).extracting(e -> e.step() + " " + e.phase()).containsExactly("F3 request", "F4 request",
+                "F5 request", "F5 response", "F4 response", "F3 response");
+        assertThat(hops).allSatisfy(e -> {
+            assertThat(e.ok()).as("outcome of %s %s", e.step(), e.phase()).isTrue();
+            assertThat(e.port()).as("port of %s %s", e.step(), e.phase()).isEqualTo(p443());
+        });
+        for (int i = 0; i < hops.size(); i++) {
+            HopTrace.Hop want = HopTrace.BASIC_FLOW.get(i);
+            FlowEvent got = hops.get(i);
+            assertThat(got.component()).as("component recording " + want.label()).startsWith(want.component());
+            assertThat(got.from()).as("from of " + want.label()).isEqualTo(want.from());
+            assertThat(got.to()).as("to of " + want.label()).isEqualTo(want.to());
+        }
+        FlowEvent f3 = hops.get(0);
+        assertThat(f3.protocol()).contains("HTTPS");
+        assertThat(f3.auth()).isEqualTo("PKI client certificate");
+        assertThat(f3.detail()).contains("/CCM_Proxy_MutualAuth/" + LabPlan.MP_ROLE_ID + "/SMS_MP/.sms_aut?MPLIST");
+        assertThat(hops.get(1).protocol()).as("F4 rides the channel").containsIgnoringCase("channel");
+        assertThat(hops.get(2).protocol()).contains("HTTPS");
+    }
+
+    @Test
+    @Order(3)
+    void clientWithoutCertificateIsRefused() throws Exception {
+        String trace = TraceContext.newTraceId();
+        ClientRun run = lab.runClient(trace, "--no-client-cert");
+
+        assertThat(run.status()).as("client-sim output:\n%s", run.output()).isEqualTo(403);
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.reason()).contains("CMGConnector_Clientcertificaterequired");
+        List<FlowEvent> events = lab.collectEvents(trace).events();
+        assertThat(HopTrace.find(events, HopTrace.BASIC_FLOW.get(0)))
+                .hasValueSatisfying(e -> assertThat(e.ok()).as("F3 request outcome").isFalse());
+        assertThat(HopTrace.analyze(events, run.exitCode(), run.summary()).hop().step()).isEqualTo("F3");
+    }
+
+    @Test
+    @Order(4)
+    void clientCertificateFromAnotherCaIsRefused() throws Exception {
+        Path cert = tmp.resolve("foreign-client.crt.pem");
+        Path key = tmp.resolve("foreign-client.key.pem");
+        LabCa.createEphemeral().issue(CertSpec.client(LabPlan.CLIENT_FQDN)).writePem(cert, key);
+        ClientSimConfig base = plan.clientSimConfig();
+        ClientSimConfig foreign = new ClientSimConfig(base.name(), base.sourceAddress(), base.cmgServiceName(),
+                base.cmgPort(), base.mpRoleId(), new TlsFiles(cert.toString(), key.toString()), base.trustRoots(),
+                base.hosts(), base.logDir());
+        Path config = tmp.resolve("client-sim-foreign-ca.json");
+        Json.writeFile(config, foreign);
+
+        String trace = TraceContext.newTraceId();
+        ClientRun run = lab.runClient(config, trace, List.of());
+        assertThat(run.status()).as("client-sim output:\n%s", run.output()).isEqualTo(403);
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(HopTrace.analyze(lab.collectEvents(trace).events(), run.exitCode(), run.summary()).ok()).isFalse();
+    }
+
+    @Test
+    @Order(5)
+    void unpublishedRoleIsNotFound() throws Exception {
+        String trace = TraceContext.newTraceId();
+        ClientRun run = lab.runClient(trace, "--path", "/CCM_Proxy_MutualAuth/72057594037927999/SMS_MP/.sms_aut?MPLIST");
+        assertThat(run.status()).as("client-sim output:\n%s", run.output()).isEqualTo(404);
+        assertThat(run.exitCode()).isNotZero();
+        assertThat(run.reason()).isNotBlank();
+    }
+
+    @Test
+    @Order(6)
+    void killedConnectionPointFailsAtF4() throws Exception {
+        lab.kill(LabPlan.CONNECTION_POINT);
+        assertThat(lab.component(LabPlan.CONNECTION_POINT).isAlive()).isFalse();
+        lab.awaitNoChannel(Duration.ofSeconds(15));
+
+        String trace = TraceContext.newTraceId();
+        ClientRun run = lab.runClient(trace);
+        assertThat(run.status()).as("client-sim output:\n%s", run.output()).isEqualTo(503);
+        assertThat(run.exitCode()).isNotZero();
+
+        List<FlowEvent> events = lab.collectEvents(trace).events();
+        HopTrace.Verdict verdict = HopTrace.analyze(events, run.exitCode(), run.summary());
+        assertThat(verdict.ok()).isFalse();
+        assertThat(verdict.hop().step()).as(verdict.message()).isEqualTo("F4");
+        assertThat(HopTrace.find(events, HopTrace.BASIC_FLOW.get(1))).hasValueSatisfying(e -> {
+            assertThat(e.component()).startsWith("cmg-service");
+            assertThat(e.ok()).isFalse();
+            assertThat(e.status()).isEqualTo(503);
+            assertThat(e.detail()).as("the CMG says no connection point channel serves the role").isNotBlank();
+        });
+        assertThat(verdict.message()).startsWith("FAILED at F4 request (cmg-service/0 → cmg-connection-point)");
+    }
+}
