@@ -29,7 +29,8 @@ public final class GatewayChannel {
         this.transport = transport;
         this.localPort = localPort;
         this.peerCertificate = peerCertificate;
-        this.streams = new Http2StreamChannelBootstrap(parent);
+        // responses are read on demand, following the client's writability (backpressure)
+        this.streams = new Http2StreamChannelBootstrap(parent).option(io.netty.channel.ChannelOption.AUTO_READ, false);
     }
 
     public ChannelHello hello() { return hello; }
