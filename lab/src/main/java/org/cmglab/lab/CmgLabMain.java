@@ -39,14 +39,14 @@ public final class CmgLabMain implements Callable<Integer> {
     public static void main(String[] args) {
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         System.setOut(out);
+        quietConsoleLogging();
         System.exit(new CommandLine(new CmgLabMain()).setOut(new java.io.PrintWriter(out, true)).execute(args));
     }
 
     @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {
-                "Starts every component as its own process on loopback (Azurite, site-sim, cmg-service-0,",
-                "cmg-connection-point), checks the channel (F2), runs client-sim through the flow, prints the",
-                "numbered hop trace (F3 → F4 → F5 and back) and stops everything."},
+            description = "Starts every component as its own process on loopback (Azurite, site-sim, cmg-service-0, "
+                    + "cmg-connection-point), checks the channel (F2), runs client-sim through the flow, prints the "
+                    + "numbered hop trace (F3 → F4 → F5 and back) and stops everything.",
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {
                 "0:the request went through every hop (HTTP 200)",
@@ -141,6 +141,18 @@ public final class CmgLabMain implements Callable<Integer> {
                 out.println("Stopping the lab");
                 return code;
             }
+        }
+    }
+
+    /**
+     * The demo's console is for the trace: only warnings of the lab JVM reach it, and none of Testcontainers'
+     * Docker probe (the Azurite launcher prints one line saying which mode it used and why).
+     */
+    static void quietConsoleLogging() {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext lc) {
+            lc.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.WARN);
+            lc.getLogger("org.testcontainers").setLevel(ch.qos.logback.classic.Level.OFF);
+            lc.getLogger("com.github.dockerjava").setLevel(ch.qos.logback.classic.Level.OFF);
         }
     }
 

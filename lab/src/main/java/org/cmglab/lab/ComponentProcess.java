@@ -61,6 +61,9 @@ public final class ComponentProcess {
         }
         try {
             Files.createDirectories(out.getParent());
+            Files.writeString(out, "--- cmglab: starting " + name + " at " + java.time.Instant.now() + "\n",
+                    StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
             process = new ProcessBuilder(javaCommand(jar, List.of("--config", config.toString())))
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
