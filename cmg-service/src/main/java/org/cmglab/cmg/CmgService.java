@@ -100,6 +100,12 @@ public final class CmgService implements AutoCloseable {
     @Override
     public void close() {
         servers.forEach(FrontDoorServer::close);
-        registry.all().forEach(c -> c.parent().close());
+        List<io.netty.util.concurrent.Future<Void>> drains = new ArrayList<>();
+        for (var c : registry.all()) {
+            c.markDraining();
+            drains.add(org.cmglab.proto.channel.ChannelDrain.drain(c.parent(), java.time.Duration.ofSeconds(5)));
+        }
+        drains.forEach(f -> f.awaitUninterruptibly(6_000));
+        log.info("Drained {} channel(s)", drains.size());
     }
 }

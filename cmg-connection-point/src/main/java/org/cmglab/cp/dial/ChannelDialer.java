@@ -222,7 +222,9 @@ public final class ChannelDialer implements AutoCloseable {
         stopped = true;
         Channel c = channel;
         if (c != null) {
-            c.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+            // GOAWAY first: the CMG stops sending new requests here, those in flight finish
+            org.cmglab.proto.channel.ChannelDrain.drain(c, java.time.Duration.ofSeconds(5))
+                    .awaitUninterruptibly(6, TimeUnit.SECONDS);
         }
     }
 

@@ -39,7 +39,14 @@ public final class GatewayChannel {
     public Channel parent() { return parent; }
 
     public boolean serves(String roleId) {
-        return !draining && parent.isActive() && hello.roles().stream().anyMatch(r -> r.roleId().equals(roleId));
+        if (draining || !parent.isActive()) {
+            return false;
+        }
+        var codec = ChannelPipelines.codec(parent);
+        if (codec == null || codec.connection().goAwayReceived()) {
+            return false; // the connection point is draining this channel
+        }
+        return hello.roles().stream().anyMatch(r -> r.roleId().equals(roleId));
     }
 
     /** Opens a request stream; {@code handler} is the stream's only handler. */

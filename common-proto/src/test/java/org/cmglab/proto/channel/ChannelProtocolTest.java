@@ -220,6 +220,40 @@ class ChannelProtocolTest {
         }
     }
 
+    @Test
+    void drainWaitsForStreamsInFlightThenCloses() {
+        connect(null);
+        Http2StreamChannel inflight = request("/CCM_Proxy_MutualAuth/1/SMS_MP/.sms_aut?MPLIST", "", false);
+        pump();
+        var drained = ChannelDrain.drain(gw, Duration.ofSeconds(30));
+        pump();
+        assertThat(drained.isDone()).as("still one stream in flight").isFalse();
+        assertThat(gw.isActive()).isTrue();
+        inflight.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("last", StandardCharsets.UTF_8), true));
+        pump();
+        assertThat(responses).containsEntry("/CCM_Proxy_MutualAuth/1/SMS_MP/.sms_aut?MPLIST", "CCM_POST last");
+        gw.advanceTimeBy(50, TimeUnit.MILLISECONDS);
+        gw.runScheduledPendingTasks();
+        gw.runPendingTasks();
+        assertThat(drained.isDone()).isTrue();
+        assertThat(gw.isActive()).isFalse();
+    }
+
+    @Test
+    void drainGivesUpAfterTheGracePeriod() {
+        connect(null);
+        request("/CCM_Proxy_MutualAuth/1/stuck", "", false);
+        pump();
+        var drained = ChannelDrain.drain(gw, Duration.ofSeconds(2));
+        pump();
+        gw.advanceTimeBy(3, TimeUnit.SECONDS);
+        gw.runScheduledPendingTasks();
+        gw.runScheduledPendingTasks();
+        gw.runPendingTasks();
+        assertThat(drained.isDone()).isTrue();
+        assertThat(gw.isActive()).isFalse();
+    }
+
     /** CP side: answers each stream with "METHOD body" once the request ends. */
     private static final class EchoStreams extends ChannelInitializer<Http2StreamChannel> {
         @Override
