@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * Where a component records its flow events: a bounded in-memory ring (served on the admin endpoint's
  * {@code /events}), an optional JSON-lines file in the lab log folder, and live listeners.
  */
-public final class FlowEventLog {
+public final class FlowEventLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FlowEventLog.class);
     private static final int CAPACITY = 10_000;
 
@@ -28,6 +28,7 @@ public final class FlowEventLog {
     private final ArrayDeque<FlowEvent> ring = new ArrayDeque<>();
     private final List<Consumer<FlowEvent>> listeners = new CopyOnWriteArrayList<>();
     private final BufferedWriter file;
+    private boolean closed;
 
     public FlowEventLog(String component, Path jsonlFileOrNull) {
         this.component = component;
@@ -59,7 +60,7 @@ public final class FlowEventLog {
                 ring.removeFirst();
             }
             ring.addLast(e);
-            if (file != null) {
+            if (file != null && !closed) {
                 try {
                     file.write(Json.writeCompact(e));
                     file.write('\n');
@@ -89,6 +90,21 @@ public final class FlowEventLog {
             }
         }
         return out;
+    }
+
+    /** Closes the JSON-lines file; the in-memory ring stays readable. */
+    @Override
+    public void close() {
+        synchronized (ring) {
+            closed = true;
+            if (file != null) {
+                try {
+                    file.close();
+                } catch (IOException e) {
+                    log.warn("cannot close the flow event file: {}", e.toString());
+                }
+            }
+        }
     }
 
     public void addListener(Consumer<FlowEvent> listener) {

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 public final class LogSetup {
     private LogSetup() {}
 
-    public static void configure(Path logDir, String plainName, String cmtraceFileName, String cmtraceComponent) {
+    /** Adds the two file appenders; closing the returned handle detaches and closes them. */
+    public static AutoCloseable configure(Path logDir, String plainName, String cmtraceFileName, String cmtraceComponent) {
         LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
         Logger root = lc.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
 
@@ -26,7 +27,8 @@ public final class LogSetup {
         plain.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSS'Z',UTC} %-5level [%thread] %logger{20} - %msg%n");
         plain.setCharset(StandardCharsets.UTF_8);
         plain.start();
-        root.addAppender(file(lc, logDir.resolve(plainName + ".log"), plain));
+        FileAppender<ILoggingEvent> plainFile = file(lc, logDir.resolve(plainName + ".log"), plain);
+        root.addAppender(plainFile);
 
         CmTraceLayout layout = new CmTraceLayout();
         layout.setContext(lc);
@@ -37,7 +39,14 @@ public final class LogSetup {
         cm.setLayout(layout);
         cm.setCharset(StandardCharsets.UTF_8);
         cm.start();
-        root.addAppender(file(lc, logDir.resolve(cmtraceFileName), cm));
+        FileAppender<ILoggingEvent> cmFile = file(lc, logDir.resolve(cmtraceFileName), cm);
+        root.addAppender(cmFile);
+        return () -> {
+            for (FileAppender<ILoggingEvent> a : java.util.List.of(plainFile, cmFile)) {
+                root.detachAppender(a);
+                a.stop();
+            }
+        };
     }
 
     private static FileAppender<ILoggingEvent> file(LoggerContext lc, Path path,

@@ -34,6 +34,8 @@ public final class ComponentRuntime implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean ready;
     private AdminServer admin;
+    private final AutoCloseable logFiles;
+    private final Thread shutdownHook;
 
     /**
      * @param component   process name, e.g. {@code cmg-service-0}
@@ -50,12 +52,13 @@ public final class ComponentRuntime implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot create log folder " + logDir + ": " + e.getMessage(), e);
         }
-        LogSetup.configure(logDir, component, cmtraceLog, cmtraceName);
+        this.logFiles = LogSetup.configure(logDir, component, cmtraceLog, cmtraceName);
         this.group = EventLoops.newGroup(threads, component);
         this.events = new FlowEventLog(component, logDir.resolve("flow-" + component + ".jsonl"));
         log.info("{} starting (pid {}, transport {}, TLS {})", component, ProcessHandle.current().pid(),
                 EventLoops.transportName(), TlsContexts.providerName());
-        Runtime.getRuntime().addShutdownHook(new Thread(this::close, component + "-shutdown"));
+        this.shutdownHook = new Thread(this::close, component + "-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     public String component() { return component; }
@@ -122,6 +125,19 @@ public final class ComponentRuntime implements AutoCloseable {
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         log.info("{} stopped", component);
+        events.close();
+        try {
+            logFiles.close();
+        } catch (Exception e) {
+            log.warn("cannot close the log files: {}", e.toString());
+        }
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException ignored) {
+                // the JVM is already shutting down
+            }
+        }
         stopped.countDown();
     }
 
