@@ -219,8 +219,13 @@ final class ForwardingStreamHandler extends ChannelInboundHandlerAdapter impleme
                 backend = null;
                 sc.backends().release(bk, target.backend(), keepAlive);
             } else if (!ctx.channel().isWritable()) {
-                ctx.flush();
+                // pause first: the flush can drain the stream at once and fire channelWritabilityChanged (which
+                // resumes the backend) before it returns; pausing after it would stall the response for good
                 b.config().setAutoRead(false);
+                ctx.flush();
+                if (ctx.channel().isWritable()) {
+                    b.config().setAutoRead(true);
+                }
             }
         } else if (!(msg instanceof HttpResponse)) {
             ReferenceCountUtil.release(msg);
