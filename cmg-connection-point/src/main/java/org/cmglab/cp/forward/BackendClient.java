@@ -65,6 +65,12 @@ public final class BackendClient {
                 return p.setSuccess(c);
             }
         }
+        java.net.InetSocketAddress remote;
+        try {
+            remote = hosts.resolve(b.host(), b.port());
+        } catch (IllegalArgumentException e) {
+            return p.setFailure(e); // a route to a host the lab does not know: a clear 500, not a reset
+        }
         ChannelFuture cf = new Bootstrap().group(loop).channel(EventLoops.socketChannelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -79,7 +85,7 @@ public final class BackendClient {
                                 .addLast("relay", new RelayHandler());
                     }
                 })
-                .connect(hosts.resolve(b.host(), b.port()));
+                .connect(remote);
         cf.addListener(f -> {
             if (!f.isSuccess()) {
                 p.tryFailure(f.cause());

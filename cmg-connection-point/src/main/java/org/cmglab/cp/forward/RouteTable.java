@@ -42,7 +42,9 @@ public final class RouteTable {
             return null;
         }
         String rest = end == externalPath.length() ? "/" : externalPath.substring(end);
-        if (rest.charAt(0) != '/') {
+        if (rest.charAt(0) == '?') {
+            rest = "/" + rest; // /CCM_Proxy_MutualAuth/<id>?x → /?x
+        } else if (rest.charAt(0) != '/') {
             return null;
         }
         return new Target(b, rest);

@@ -76,4 +76,11 @@ class RouteTableTest {
     void routesAreListedInConfigurationOrder() {
         assertThat(routes.routes()).extracting(RoleRoute::roleId).containsExactly(MP_ROLE, SUP_ROLE, "123", "124", "125");
     }
+
+    @org.junit.jupiter.api.Test
+    void queryRightAfterTheRoleIdKeepsTheQueryOnTheRootPath() {
+        RouteTable t = new RouteTable(java.util.List.of(new org.cmglab.proto.config.RoleRoute("123", "MP",
+                "https://mp01.corp.contoso.com")));
+        org.assertj.core.api.Assertions.assertThat(t.resolve("/CCM_Proxy_MutualAuth/123?x").path()).isEqualTo("/?x");
+    }
 }
