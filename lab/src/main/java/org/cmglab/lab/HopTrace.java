@@ -147,7 +147,7 @@ public final class HopTrace {
         String arrow = "response".equals(e.phase()) ? "←" : "request".equals(e.phase()) ? "→" : "·";
         String hop = e.from() + " → " + e.to();
         String proto = (e.protocol() == null ? "?" : e.protocol()) + " :" + e.port();
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%2d. %s %s  %-44s %-48s %-26s", n, e.step(),
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%2d. %s %s  %-40s %-22s %-24s", n, e.step(),
                 arrow, hop, proto, e.auth() == null ? "-" : e.auth()));
         if (e.detail() != null && !e.detail().isBlank()) {
             sb.append(' ').append(e.detail());
