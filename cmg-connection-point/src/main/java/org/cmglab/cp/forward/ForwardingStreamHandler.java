@@ -135,7 +135,7 @@ final class ForwardingStreamHandler extends ChannelInboundHandlerAdapter impleme
         sc.backends().acquire(ctx.channel().eventLoop(), target.backend()).addListener(f -> {
             if (!f.isSuccess()) {
                 String why = "cannot reach " + target.backend().key() + ": " + f.cause().getMessage();
-                sc.events().event("F5", "response").trace(traceId).from(target.backend().host())
+                sc.events().event("F5", "response").trace(traceId).from(backendNode())
                         .to("cmg-connection-point").protocol(target.backend().https() ? "HTTPS" : "HTTP")
                         .port(target.backend().port()).status(500).outcome("backend-unreachable").detail(why).emit();
                 respond(500, "CMGConnector_InternalServerError", why);
@@ -198,7 +198,7 @@ final class ForwardingStreamHandler extends ChannelInboundHandlerAdapter impleme
             }
             h.set(ChannelProtocol.H2_HEADER_NAMES, HeaderNames.encode(names));
             ctx.write(new DefaultHttp2HeadersFrame(h, false));
-            sc.events().event("F5", "response").trace(traceId).from(target.backend().host()).to("cmg-connection-point")
+            sc.events().event("F5", "response").trace(traceId).from(backendNode()).to("cmg-connection-point")
                     .protocol(target.backend().https() ? "HTTPS" : "HTTP").port(target.backend().port())
                     .auth(target.backend().https() ? "server-auth TLS, CP client certificate offered" : "none")
                     .status(r.status().code()).outcome("ok").latencyNanos(System.nanoTime() - start)
@@ -300,6 +300,13 @@ final class ForwardingStreamHandler extends ChannelInboundHandlerAdapter impleme
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.warn("MessageID: {} stream failed: {}", messageId, cause.toString());
         ctx.close();
+    }
+
+    /** The lab node of the backend: site-sim plus the NetBIOS name (first label of the FQDN), e.g. site-sim/MP01. */
+    private String backendNode() {
+        String h = target.backend().host();
+        int dot = h.indexOf('.');
+        return "site-sim/" + (dot > 0 ? h.substring(0, dot) : h).toUpperCase(Locale.ROOT);
     }
 
     private static String str(CharSequence cs) {

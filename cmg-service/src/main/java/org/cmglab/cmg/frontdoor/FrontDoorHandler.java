@@ -104,7 +104,7 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
                     "token", what, keepAlive);
             return;
         }
-        fd.events().event("F3", "request").trace(traceId).from("client").to(fd.instance()).protocol("HTTPS")
+        fd.events().event("F3", "request").trace(traceId).from("client-sim").to(fd.instance()).protocol("HTTPS")
                 .port(fd.frontDoorPort()).auth(auth).outcome("ok").detail(what).emit();
         GatewayChannel gc = fd.registry().pick(pp.roleId());
         if (gc == null) {
@@ -123,7 +123,7 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
         String messageId = UUID.randomUUID().toString();
         String protocol = "HTTP/2 stream on " + gc.transport() + " channel (opened by the CP)";
         ForwardedRequest fr = new ForwardedRequest(ctx, fd.events(), messageId, traceId, req.method().name(), req.uri(),
-                fd.instance(), gc.hello().connector(), protocol, gc.localPort(), fd.requestTimeoutMs(), keepAlive);
+                fd.instance(), "cmg-connection-point", protocol, gc.localPort(), fd.requestTimeoutMs(), keepAlive);
         Http2Headers h = new DefaultHttp2Headers().method(req.method().name()).path(req.uri()).scheme("https")
                 .authority(req.headers().get(HttpHeaderNames.HOST, ""));
         List<String> names = new ArrayList<>();
@@ -189,7 +189,7 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
 
     private void refuse(ChannelHandlerContext ctx, String traceId, int status, String reason, String detail,
                         String outcome, String auth, String what, boolean keepAlive) {
-        fd.events().event("F3", "request").trace(traceId).from("client").to(fd.instance()).protocol("HTTPS")
+        fd.events().event("F3", "request").trace(traceId).from("client-sim").to(fd.instance()).protocol("HTTPS")
                 .port(fd.frontDoorPort()).auth(auth).status(status).outcome(outcome).detail(what + " → " + status
                         + " " + reason + ": " + detail).emit();
         log.warn("{} from {} refused: {} {} ({})", what, ctx.channel().remoteAddress(), status, reason, detail);
