@@ -54,7 +54,15 @@ public final class AdminServer implements AutoCloseable {
     public static AdminServer start(InetSocketAddress bind, EventLoopGroup group, String component,
                                     BooleanSupplier ready, Supplier<Object> status, FlowEventLog events,
                                     PrometheusMeterRegistry registry) throws InterruptedException {
-        Handler handler = new Handler(component, ready, status, events, registry);
+        return start(bind, group, component, ready, status, events, registry, Map.of());
+    }
+
+    /** As above, with {@code POST /<name>} operations. */
+    public static AdminServer start(InetSocketAddress bind, EventLoopGroup group, String component,
+                                    BooleanSupplier ready, Supplier<Object> status, FlowEventLog events,
+                                    PrometheusMeterRegistry registry, Map<String, AdminAction> actions)
+            throws InterruptedException {
+        Handler handler = new Handler(component, ready, status, events, registry, actions);
         Channel ch = new ServerBootstrap()
                 .group(group)
                 .channel(EventLoops.serverChannelClass())
@@ -92,9 +100,11 @@ public final class AdminServer implements AutoCloseable {
         private final Supplier<Object> status;
         private final FlowEventLog events;
         private final PrometheusMeterRegistry registry;
+        private final Map<String, AdminAction> actions;
 
         Handler(String component, BooleanSupplier ready, Supplier<Object> status, FlowEventLog events,
-                PrometheusMeterRegistry registry) {
+                PrometheusMeterRegistry registry, Map<String, AdminAction> actions) {
+            this.actions = actions;
             this.component = component;
             this.ready = ready;
             this.status = status;
@@ -108,11 +118,34 @@ public final class AdminServer implements AutoCloseable {
                 send(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain", "bad request\n", false);
                 return;
             }
-            if (!HttpMethod.GET.equals(req.method())) {
-                send(ctx, req, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain", "only GET\n", true);
+            QueryStringDecoder q = new QueryStringDecoder(req.uri());
+            if (HttpMethod.POST.equals(req.method())) {
+                AdminAction a = actions.get(q.path().startsWith("/") ? q.path().substring(1) : q.path());
+                if (a == null) {
+                    send(ctx, req, HttpResponseStatus.NOT_FOUND, "text/plain", "no such admin operation: " + q.path()
+                            + " (expected one of " + actions.keySet() + ")\n", true);
+                    return;
+                }
+                try {
+                    Object out = a.run(q.parameters(), req.content().toString(StandardCharsets.UTF_8));
+                    send(ctx, req, HttpResponseStatus.OK, "application/json", Json.write(out), true);
+                } catch (IllegalArgumentException e) {
+                    send(ctx, req, HttpResponseStatus.BAD_REQUEST, "application/json",
+                            Json.writeCompact(Map.of("error", String.valueOf(e.getMessage()))), true);
+                } catch (IllegalStateException e) {
+                    send(ctx, req, HttpResponseStatus.CONFLICT, "application/json",
+                            Json.writeCompact(Map.of("error", String.valueOf(e.getMessage()))), true);
+                } catch (Exception e) {
+                    log.warn("admin operation {} failed: {}", q.path(), e.toString());
+                    send(ctx, req, HttpResponseStatus.INTERNAL_SERVER_ERROR, "application/json",
+                            Json.writeCompact(Map.of("error", e.toString())), true);
+                }
                 return;
             }
-            QueryStringDecoder q = new QueryStringDecoder(req.uri());
+            if (!HttpMethod.GET.equals(req.method())) {
+                send(ctx, req, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain", "only GET and POST\n", true);
+                return;
+            }
             switch (q.path()) {
                 case "/health" -> send(ctx, req, HttpResponseStatus.OK, "application/json",
                         Json.writeCompact(Map.of("component", component, "status", "UP")), true);

@@ -70,8 +70,14 @@ public final class ComponentRuntime implements AutoCloseable {
     /** Starts the admin endpoint; {@code ready} backs {@code /ready} together with {@link #ready(String)}. */
     public AdminServer startAdmin(Endpoint at, BooleanSupplier readyCheck, Supplier<Object> status)
             throws InterruptedException {
+        return startAdmin(at, readyCheck, status, java.util.Map.of());
+    }
+
+    /** As above, with {@code POST /<name>} operations. */
+    public AdminServer startAdmin(Endpoint at, BooleanSupplier readyCheck, Supplier<Object> status,
+                                  java.util.Map<String, AdminAction> actions) throws InterruptedException {
         admin = AdminServer.start(at.socketAddress(), group, component, () -> ready && readyCheck.getAsBoolean(),
-                status, events, registry);
+                status, events, registry, actions);
         return admin;
     }
 
