@@ -60,6 +60,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CmgServiceIntegrationTest {
     static final String SVC = "GraniteFalls.contoso.com";
     static final String ROLE = "72057594037927939";
+    static final int BIG = 5 * 1024 * 1024 + 123;
 
     @TempDir
     static Path dir;
@@ -143,6 +144,26 @@ class CmgServiceIntegrationTest {
     }
 
     @Test
+    void streamsALargeResponseIntactThroughTheChannel() throws Exception {
+        Promise<Void> up = rt.group().next().newPromise();
+        Channel cp = connectFakeCp(cpTls, up);
+        try {
+            assertThat(up.await(10, TimeUnit.SECONDS) && up.isSuccess()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !cmg.registry().status().isEmpty());
+            IssuedCert client = ca.issue(CertSpec.client("client01.corp.contoso.com"));
+            var ctx = TlsContexts.jdkClient(List.of(ca.root()), client);
+            byte[] body = TlsTestClient.exchangeBytes(ctx, SVC, frontDoor, "GET /CCM_Proxy_MutualAuth/" + ROLE
+                    + "/SMS_DP_SMSPKG$/P0100001/BIG HTTP/1.1\r\nHost: " + SVC + "\r\nConnection: close\r\n\r\n");
+            assertThat(body).hasSize(BIG);
+            for (int i = 0; i < BIG; i += 4099) {
+                assertThat(body[i]).as("byte %d", i).isEqualTo((byte) (i * 31));
+            }
+        } finally {
+            cp.close().sync();
+        }
+    }
+
+    @Test
     void refusesClientsWithoutAValidCertificate() throws Exception {
         String path = "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST";
         assertThat(get(null, path, "").statusLine()).isEqualTo("HTTP/1.1 403 CMGConnector_Clientcertificaterequired");
@@ -220,6 +241,19 @@ class CmgServiceIntegrationTest {
                         reply(ctx, "200", null, Json.writeCompact(new ChannelHello(ChannelProtocol.UPGRADE_TOKEN,
                                 "conn-test", "cmgcp01.corp.contoso.com", "P01", "HTTPS",
                                 List.of(new ChannelHello.Role(ROLE, "MP")))));
+                        return;
+                    }
+                    if (path.endsWith("BIG")) {
+                        ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
+                                .set("content-length", String.valueOf(BIG))));
+                        for (int off = 0; off < BIG; off += 65_536) {
+                            byte[] chunk = new byte[Math.min(65_536, BIG - off)];
+                            for (int i = 0; i < chunk.length; i++) {
+                                chunk[i] = (byte) ((off + i) * 31);
+                            }
+                            ctx.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(chunk), off + chunk.length >= BIG));
+                        }
+                        ctx.flush();
                         return;
                     }
                     if (path.endsWith("REFUSE")) {

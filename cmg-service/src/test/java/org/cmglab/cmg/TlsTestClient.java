@@ -38,6 +38,39 @@ final class TlsTestClient {
         }
     }
 
+    /** Like {@link #exchange} but returns the body bytes (the response must be 200 with Content-Length). */
+    static byte[] exchangeBytes(SSLContext ctx, String host, InetSocketAddress to, String request) throws IOException {
+        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket()) {
+            s.connect(to, 5_000);
+            s.setSoTimeout(20_000);
+            SSLParameters p = s.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            p.setServerNames(List.of(new SNIHostName(host)));
+            s.setSSLParameters(p);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    throw new IOException("closed in head: " + head);
+                }
+                head.append((char) b);
+            }
+            if (!head.toString().startsWith("HTTP/1.1 200")) {
+                throw new IOException("unexpected response: " + head);
+            }
+            int len = -1;
+            for (String line : head.toString().split("\r\n")) {
+                if (line.toLowerCase().startsWith("content-length:")) {
+                    len = Integer.parseInt(line.substring(15).trim());
+                }
+            }
+            return in.readNBytes(len);
+        }
+    }
+
     private static Raw read(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int state = 0;
