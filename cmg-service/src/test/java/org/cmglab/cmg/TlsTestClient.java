@@ -23,9 +23,17 @@ final class TlsTestClient {
     }
 
     static Raw exchange(SSLContext ctx, String host, InetSocketAddress to, String request) throws IOException {
-        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket()) {
+        try (SSLSocket s = open(ctx, host, to, request)) {
+            return read(s.getInputStream());
+        }
+    }
+
+    /** Connects, verifies the server as {@code host} (SNI + host name check) and sends {@code request}. */
+    private static SSLSocket open(SSLContext ctx, String host, InetSocketAddress to, String request) throws IOException {
+        SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket();
+        try {
             s.connect(to, 5_000);
-            s.setSoTimeout(10_000);
+            s.setSoTimeout(20_000);
             SSLParameters p = s.getSSLParameters();
             p.setEndpointIdentificationAlgorithm("HTTPS");
             p.setServerNames(List.of(new SNIHostName(host)));
@@ -34,21 +42,16 @@ final class TlsTestClient {
             OutputStream out = s.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            return read(s.getInputStream());
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
         }
     }
 
     /** Like {@link #exchange} but returns the body bytes (the response must be 200 with Content-Length). */
     static byte[] exchangeBytes(SSLContext ctx, String host, InetSocketAddress to, String request) throws IOException {
-        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket()) {
-            s.connect(to, 5_000);
-            s.setSoTimeout(20_000);
-            SSLParameters p = s.getSSLParameters();
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            p.setServerNames(List.of(new SNIHostName(host)));
-            s.setSSLParameters(p);
-            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            s.getOutputStream().flush();
+        try (SSLSocket s = open(ctx, host, to, request)) {
             InputStream in = new java.io.BufferedInputStream(s.getInputStream());
             StringBuilder head = new StringBuilder();
             while (!head.toString().endsWith("\r\n\r\n")) {
