@@ -1,0 +1,69 @@
+package org.cmglab.azure.lb;
+
+import io.netty.channel.Channel;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.cmglab.proto.config.Endpoint;
+
+/**
+ * One frontend of the load balancer: a load-balancing rule (VIP:443 → pool) or an inbound NAT rule
+ * (VIP:10124+i → instance i's channel port). Counters are for the status page.
+ */
+public final class LbRule {
+    /** Kind of rule, as Azure names them. */
+    public enum Kind { LOAD_BALANCING, INBOUND_NAT }
+
+    private final String name;
+    private final Kind kind;
+    private final Endpoint frontend;
+    private final Supplier<Endpoint> target;
+    private final String targetDescription;
+    volatile Channel server;
+    final AtomicLong connections = new AtomicLong();
+    final AtomicLong active = new AtomicLong();
+    final AtomicLong refused = new AtomicLong();
+    final AtomicLong backendFailures = new AtomicLong();
+    final AtomicLong bytesIn = new AtomicLong();
+    final AtomicLong bytesOut = new AtomicLong();
+
+    LbRule(String name, Kind kind, Endpoint frontend, Supplier<Endpoint> target, String targetDescription) {
+        this.name = name;
+        this.kind = kind;
+        this.frontend = frontend;
+        this.target = target;
+        this.targetDescription = targetDescription;
+    }
+
+    public String name() { return name; }
+    public Kind kind() { return kind; }
+    public Endpoint frontend() { return frontend; }
+    public long connections() { return connections.get(); }
+    public long activeConnections() { return active.get(); }
+    public long refused() { return refused.get(); }
+    /** Bytes client → instance. */
+    public long bytesIn() { return bytesIn.get(); }
+    /** Bytes instance → client. */
+    public long bytesOut() { return bytesOut.get(); }
+
+    /** Where the next connection goes, or null when no backend can take it. */
+    Endpoint pickTarget() {
+        return target.get();
+    }
+
+    public Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name);
+        m.put("kind", kind.name());
+        m.put("frontend", frontend.toString());
+        m.put("target", targetDescription);
+        m.put("connections", connections.get());
+        m.put("active", active.get());
+        m.put("refused", refused.get());
+        m.put("backendConnectFailures", backendFailures.get());
+        m.put("bytesIn", bytesIn.get());
+        m.put("bytesOut", bytesOut.get());
+        return m;
+    }
+}
