@@ -1,14 +1,27 @@
 package org.cmglab.azure;
 
-/**
- * Entry point of {@code azure-sim}. Not built yet: Azure-side emulation (Entra ID, Resource Manager, load balancer, DNS) — flow F1. Until then the lab starts the CMG instance directly
- * (see docs/data-flow.md), and this jar says so instead of pretending to run.
- */
+import java.nio.file.Path;
+import org.cmglab.proto.config.AzureSimConfig;
+import org.cmglab.proto.runtime.ComponentRuntime;
+import org.cmglab.proto.runtime.Json;
+
+/** {@code java -jar azure-sim.jar --config azure-sim.json}: the emulated Azure of the lab. */
 public final class AzureSimMain {
     private AzureSimMain() {}
 
-    public static void main(String[] args) {
-        System.err.println("azure-sim: not implemented yet — Azure-side emulation (Entra ID, Resource Manager, load balancer, DNS) — flow F1. The lab starts the CMG instance directly for now.");
-        System.exit(2);
+    public static void main(String[] args) throws Exception {
+        Path file = ComponentRuntime.configArg(args, "azure-sim");
+        AzureSimConfig c = Json.readFile(file, AzureSimConfig.class);
+        ComponentRuntime rt = new ComponentRuntime("azure-sim", Path.of(c.logDir()), "AzureSim.log", "AzureSim", 0);
+        try {
+            AzureSim sim = rt.onClose(AzureSim.start(c, rt));
+            rt.startAdmin(c.admin(), () -> true, sim::status);
+            rt.ready(c.environment() + " on " + c.front() + ", DNS " + c.dns());
+        } catch (Exception e) {
+            org.slf4j.LoggerFactory.getLogger(AzureSimMain.class).error("azure-sim failed to start: {}", e.toString(), e);
+            rt.close();
+            System.exit(1);
+        }
+        rt.awaitShutdown();
     }
 }

@@ -22,11 +22,12 @@ import java.util.Objects;
  * @param customerZone          the customer's DNS records (CNAME service name → deployment name, on-prem A records)
  * @param stateDir              where deployments, instance configs and certificates are kept
  * @param logDir                lab log folder
+ * @param storageAddress        where storage account names ({@code <account>.blob.core.windows.net}) resolve: Azurite
  */
 public record AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
                              Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
                              String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
-                             List<DnsRecord> customerZone, String stateDir, String logDir) {
+                             List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress) {
     public AzureSimConfig {
         Objects.requireNonNull(environment, "environment");
         Objects.requireNonNull(tenantId, "tenantId");
@@ -37,6 +38,7 @@ public record AzureSimConfig(String environment, String tenantId, String subscri
         apps = List.copyOf(apps);
         users = List.copyOf(users);
         customerZone = List.copyOf(customerZone);
+        Loopback.require(storageAddress, "storageAddress");
     }
 
     public AzureEnvironment env() {

@@ -1,0 +1,96 @@
+package org.cmglab.azure;
+
+import io.netty.handler.ssl.SslContext;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.cmglab.azure.arm.ResourceManagerService;
+import org.cmglab.azure.dns.LabDnsServer;
+import org.cmglab.azure.entra.EntraIdService;
+import org.cmglab.azure.graph.GraphService;
+import org.cmglab.azure.http.AzureFrontServer;
+import org.cmglab.azure.http.HttpService;
+import org.cmglab.azure.instances.CloudFabric;
+import org.cmglab.proto.config.AzureEnvironment;
+import org.cmglab.proto.config.AzureSimConfig;
+import org.cmglab.proto.jwt.JwtSigner;
+import org.cmglab.proto.pki.ClientAuthMode;
+import org.cmglab.proto.pki.IssuedCert;
+import org.cmglab.proto.pki.TlsContexts;
+import org.cmglab.proto.runtime.ComponentRuntime;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The emulated Azure: the lab DNS (Azure names and the customer's zone), Entra ID, Resource Manager and Graph behind
+ * one HTTPS 443 front, and the cloud fabric that runs the CMG VM instances behind a layer-4 load balancer.
+ */
+public final class AzureSim implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AzureSim.class);
+
+    private final AzureSimConfig config;
+    private final LabDnsServer dns;
+    private final CloudFabric fabric;
+    private final ResourceManagerService arm;
+    private final AzureFrontServer front;
+
+    private AzureSim(AzureSimConfig config, LabDnsServer dns, CloudFabric fabric, ResourceManagerService arm,
+                     AzureFrontServer front) {
+        this.config = config;
+        this.dns = dns;
+        this.fabric = fabric;
+        this.arm = arm;
+        this.front = front;
+    }
+
+    public static AzureSim start(AzureSimConfig c, ComponentRuntime rt) throws Exception {
+        AzureEnvironment env = c.env();
+        Clock clock = Clock.systemUTC();
+        log.info("Azure environment {}: login {}, management {}, graph {}, VMSS *.{}, classic *.{}, storage *.{}",
+                env.name(), env.loginHost(), env.managementHost(), env.graphHost(), env.vmssSuffix(),
+                env.classicSuffix(), env.blobSuffix());
+        LabDnsServer dns = LabDnsServer.start(c.dns().socketAddress(), rt.group());
+        for (String host : env.frontHosts()) {
+            dns.zone().putA(host, c.front().address());
+        }
+        for (AzureSimConfig.DnsRecord r : c.customerZone()) {
+            dns.zone().put(r);
+        }
+        log.info("Lab DNS on {} (UDP and TCP): {}", dns.boundAddress(), dns.zone().describe());
+        JwtSigner signer = JwtSigner.generate("cmglab-entra-" + c.tenantId().substring(0, 8));
+        CloudFabric fabric = new CloudFabric(c, rt.group(), null, c.storageAddress());
+        ResourceManagerService arm = new ResourceManagerService(env, c.subscriptionId(), c.tenantId(),
+                EntraIdService.armVerifier(env, c.tenantId(), signer, clock), dns.zone(), fabric);
+        Map<String, HttpService> services = new LinkedHashMap<>();
+        services.put(env.loginHost(), new EntraIdService(env, c.tenantId(), c.apps(), c.users(), signer, clock));
+        services.put(env.managementHost(), arm);
+        services.put(env.graphHost(), new GraphService(env, c.tenantId(), c.users(), signer, clock));
+        IssuedCert tls = IssuedCert.readPem(Path.of(c.frontTls().certFile()), Path.of(c.frontTls().keyFile()));
+        SslContext ssl = TlsContexts.server(tls, ClientAuthMode.NONE, java.util.List.of(), "http/1.1");
+        AzureFrontServer front = AzureFrontServer.start(c.front().socketAddress(), rt.group(), ssl, services);
+        return new AzureSim(c, dns, fabric, arm, front);
+    }
+
+    /** The admin endpoint's {@code /status}. */
+    public Map<String, Object> status() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("environment", config.environment());
+        m.put("tenantId", config.tenantId());
+        m.put("subscriptionId", config.subscriptionId());
+        m.put("front", front.boundAddress().toString());
+        m.put("dns", dns.boundAddress().toString());
+        m.put("dnsRecords", dns.zone().describe());
+        m.put("resourceManager", arm.status());
+        m.put("fabric", fabric.status());
+        return m;
+    }
+
+    @Override
+    public void close() {
+        front.close();
+        arm.close();
+        fabric.close();
+        dns.close();
+    }
+}
