@@ -15,12 +15,13 @@ import org.cmglab.proto.flow.TraceContext;
 import org.cmglab.proto.runtime.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code cmglab}: the lab's command line. */
 @Command(name = "cmglab", mixinStandardHelpOptions = true, version = "CMG Lab 0.1.0",
         description = "CMG Lab: an emulator of Configuration Manager's cloud management gateway.",
-        subcommands = {CmgLabMain.Demo.class, CommandLine.HelpCommand.class})
+        subcommands = {CmgLabMain.Demo.class, CmgLabMain.Plan.class, CommandLine.HelpCommand.class})
 public final class CmgLabMain implements Callable<Integer> {
 
     public static final int EXIT_OK = 0;
@@ -59,14 +60,8 @@ public final class CmgLabMain implements Callable<Integer> {
         @Option(names = "--keep", description = "keep the lab running after the trace until Ctrl-C")
         boolean keep;
 
-        @Option(names = "--net", paramLabel = "N", description = "second octet of the lab addresses 127.N.x.y (default ${DEFAULT-VALUE})")
-        int net = LabPlan.DEFAULT_NET;
-
-        @Option(names = "--port-offset", paramLabel = "N", description = "added to every port (default: 0 as root, else 20000)")
-        Integer portOffset;
-
-        @Option(names = "--state", paramLabel = "DIR", description = "state folder (default: <home>/.cmglab)")
-        Path state;
+        @Mixin
+        LabOptions lab = new LabOptions();
 
         @Option(names = "--kill-connection-point",
                 description = "kill the connection point after F2 and before the client (the demo must then fail at F4)")
@@ -78,16 +73,9 @@ public final class CmgLabMain implements Callable<Integer> {
         }
 
         int run(PrintStream out) throws InterruptedException {
-            LabPlan.Builder b = LabPlan.builder().net(net);
-            if (portOffset != null) {
-                b.portOffset(portOffset);
-            }
-            if (state != null) {
-                b.stateDir(state);
-            }
             LabPlan plan;
             try {
-                plan = b.build();
+                plan = lab.toPlan();
             } catch (IllegalArgumentException | IllegalStateException e) {
                 out.println("cmglab: " + e.getMessage());
                 return EXIT_USAGE;
@@ -141,6 +129,90 @@ public final class CmgLabMain implements Callable<Integer> {
                 out.println("Stopping the lab");
                 return code;
             }
+        }
+    }
+
+    /** The options that choose a lab: {@code --net}, {@code --port-offset}, {@code --state} (demo and plan). */
+    static final class LabOptions {
+        @Option(names = "--net", paramLabel = "N", description = "second octet of the lab addresses 127.N.x.y (default ${DEFAULT-VALUE})")
+        int net = LabPlan.DEFAULT_NET;
+
+        @Option(names = "--port-offset", paramLabel = "N", description = "added to every port (default: 0 as root, else 20000)")
+        Integer portOffset;
+
+        @Option(names = "--state", paramLabel = "DIR", description = "state folder (default: <home>/.cmglab)")
+        Path state;
+
+        /** The lab these options describe (home: {@link LabPlan#findHome()}). */
+        LabPlan toPlan() {
+            return toPlan(null);
+        }
+
+        /** The lab these options describe, with {@code home} (null: {@link LabPlan#findHome()}). */
+        LabPlan toPlan(Path home) {
+            LabPlan.Builder b = LabPlan.builder().net(net);
+            if (home != null) {
+                b.home(home);
+            }
+            if (portOffset != null) {
+                b.portOffset(portOffset);
+            }
+            if (state != null) {
+                b.stateDir(state);
+            }
+            return b.build();
+        }
+    }
+
+    @Command(name = "plan", mixinStandardHelpOptions = true, sortOptions = false,
+            description = "Only writes the lab's plan into the state folder (the lab root CA and certificates in pki/, "
+                    + "one JSON config per component in config/) and prints where everything is; starts nothing. "
+                    + "The docker compose file (docker/compose.yaml) runs this first.",
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:the plan was written", "2:usage error", "3:the state folder could not be written"})
+    static final class Plan implements Callable<Integer> {
+        @Mixin
+        LabOptions lab = new LabOptions();
+
+        @Override
+        public Integer call() {
+            return run(System.out);
+        }
+
+        int run(PrintStream out) {
+            LabPlan plan;
+            try {
+                plan = lab.toPlan();
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                out.println("cmglab: " + e.getMessage());
+                return EXIT_USAGE;
+            }
+            return write(plan, out);
+        }
+
+        /** Materializes {@code plan} and prints it; {@link #EXIT_OK}, or {@link #EXIT_START_FAILED} when it cannot be written. */
+        static int write(LabPlan plan, PrintStream out) {
+            try {
+                plan.materialize();
+            } catch (RuntimeException e) {
+                out.println("cmglab: " + e.getMessage());
+                return EXIT_START_FAILED;
+            }
+            out.printf("CMG Lab plan: addresses 127.%d.x.y, port offset %d, state %s%n", plan.net(), plan.portOffset(),
+                    plan.stateDir());
+            out.printf("  PKI:     %s (lab root CA %s)%n", plan.pkiDir(), plan.rootCertFile().getFileName());
+            out.printf("  configs: %s%n", plan.configDir());
+            out.printf("  logs:    %s%n", plan.logDir());
+            for (LabPlan.Component c : plan.components()) {
+                out.printf("  %-22s jar %s%n  %-22s config %s, admin http://%s%n", c.name(), plan.jar(c.module()), "",
+                        c.config(), c.admin());
+            }
+            out.printf("  %-22s jar %s%n  %-22s config %s (one-shot: mplist)%n", LabPlan.CLIENT_SIM,
+                    plan.jar(LabPlan.CLIENT_SIM), "", plan.configFile(LabPlan.CLIENT_SIM));
+            out.printf("  %-22s blob %s:%d, queue %s:%d, table %s:%d%n", "azurite", plan.azuriteAddress(),
+                    plan.azuriteBlobPort(), plan.azuriteAddress(), plan.azuriteQueuePort(), plan.azuriteAddress(),
+                    plan.azuriteTablePort());
+            return EXIT_OK;
         }
     }
 
