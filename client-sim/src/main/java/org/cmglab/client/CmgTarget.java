@@ -25,9 +25,24 @@ record CmgTarget(String serviceName, int port, InetSocketAddress remote, String 
     }
 
     static CmgTarget of(ClientSimConfig config) {
-        return new CmgTarget(config.cmgServiceName(), config.cmgPort(),
-                new HostMap(config.hosts()).resolve(config.cmgServiceName(), config.cmgPort()),
-                config.sourceAddress());
+        InetSocketAddress remote;
+        if (config.dnsServer() == null) {
+            remote = new HostMap(config.hosts()).resolve(config.cmgServiceName(), config.cmgPort());
+        } else {
+            // the real path: the service name is a CNAME to the deployment name, which Azure DNS maps to the VIP
+            io.netty.channel.EventLoopGroup g = org.cmglab.proto.runtime.EventLoops.newGroup(1, "client-dns");
+            try {
+                remote = new InetSocketAddress(org.cmglab.proto.runtime.LabDns.resolve(g,
+                        config.dnsServer().socketAddress(), config.cmgServiceName(), java.time.Duration.ofSeconds(5)),
+                        config.cmgPort());
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot resolve " + config.cmgServiceName() + " through the lab DNS "
+                        + config.dnsServer() + ": " + e.getMessage(), e);
+            } finally {
+                g.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        }
+        return new CmgTarget(config.cmgServiceName(), config.cmgPort(), remote, config.sourceAddress());
     }
 
     /** {@code https://GraniteFalls.contoso.com} (with {@code :port} when it is not 443). */

@@ -186,7 +186,7 @@ class ClientSimMainTest {
             clientCert.writePem(Path.of(tls.certFile()), Path.of(tls.keyFile()));
         }
         ClientSimConfig c = new ClientSimConfig("client01.corp.contoso.com", "127.0.0.2", SERVICE, port, ROLE_ID,
-                tls, List.of(root.toString()), Map.of(SERVICE, "127.0.0.1"), dir.resolve("logs").toString());
+                tls, List.of(root.toString()), Map.of(SERVICE, "127.0.0.1"), dir.resolve("logs").toString(), null);
         Path file = dir.resolve("client.json");
         Json.writeFile(file, c);
         return file;

@@ -18,7 +18,6 @@ import org.cmglab.proto.pki.IssuedCert;
 import org.cmglab.proto.pki.Pem;
 import org.cmglab.proto.pki.TlsContexts;
 import org.cmglab.proto.runtime.ComponentRuntime;
-import org.cmglab.proto.runtime.HostMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +47,8 @@ public final class ConnectionPoint implements AutoCloseable {
         }
         SslContext channelTls = TlsContexts.client(roots, identity, "http/1.1");
         SslContext backendTls = TlsContexts.client(roots, identity);
-        HostMap hosts = new HostMap(c.hosts());
+        var hosts = org.cmglab.proto.runtime.LabResolvers.forConfig(c.hosts(), c.dnsServer());
+        log.info("Names are resolved through {}", org.cmglab.proto.runtime.LabResolvers.describe(c.dnsServer()));
         BackendClient backends = new BackendClient(backendTls, hosts, c.sourceAddress());
         List<ChannelHello.Role> roles = c.routes().stream().map(r -> new ChannelHello.Role(r.roleId(), r.kind())).toList();
         ChannelDialer.StreamFactory factory = new ChannelDialer.StreamFactory() {

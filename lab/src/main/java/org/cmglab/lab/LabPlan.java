@@ -12,12 +12,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.cmglab.proto.config.AzureSimConfig;
 import org.cmglab.proto.config.ClientSimConfig;
 import org.cmglab.proto.config.CmgServiceConfig;
 import org.cmglab.proto.config.ConnectionPointConfig;
 import org.cmglab.proto.config.Endpoint;
 import org.cmglab.proto.config.PublishedRole;
 import org.cmglab.proto.config.RoleRoute;
+import org.cmglab.proto.config.ScpConfig;
 import org.cmglab.proto.config.SiteSimConfig;
 import org.cmglab.proto.config.TlsFiles;
 import org.cmglab.proto.pki.CertSpec;
@@ -35,13 +37,26 @@ import org.cmglab.proto.runtime.Json;
  * @param stateDir   the lab's state folder (pki/, config/, logs/, azurite/)
  * @param net        second octet of every lab address (1..254)
  * @param portOffset added to every real port number
- * @param instances  CMG VM instances (1 until azure-sim's load balancer exists)
+ * @param instances  CMG VM instances the service connection point deploys (1..16)
  * @param mpHttps    MP on HTTPS 443 (else HTTP 80)
+ * @param cloud      Azure environment: {@code AzurePublicCloud} or {@code AzureUSGovernmentCloud}
+ * @param classic    classic cloud service deployment (else virtual machine scale set)
  */
-public record LabPlan(Path home, Path stateDir, int net, int portOffset, int instances, boolean mpHttps) {
+public record LabPlan(Path home, Path stateDir, int net, int portOffset, int instances, boolean mpHttps,
+                      String cloud, boolean classic) {
 
     public static final String SERVICE_NAME = "GraniteFalls.contoso.com";
+    public static final String PREFIX = "granitefalls";
+    public static final String REGION = "westus";
+    public static final String RESOURCE_GROUP = "cmglab-rg";
+    public static final String VM_SIZE = "Standard_B2s";
+    /** Scale-set deployment name in the public cloud (the default lab). */
     public static final String DEPLOYMENT_NAME = "granitefalls.westus.cloudapp.azure.com";
+    public static final String TENANT_ID = java.util.UUID.nameUUIDFromBytes("cmglab-tenant".getBytes()).toString();
+    public static final String SUBSCRIPTION_ID = java.util.UUID.nameUUIDFromBytes("cmglab-subscription".getBytes()).toString();
+    public static final String SCP_APP_ID = java.util.UUID.nameUUIDFromBytes("cmglab-scp-app".getBytes()).toString();
+    public static final String SERVER_APP_ID = java.util.UUID.nameUUIDFromBytes("cmglab-server-app".getBytes()).toString();
+    public static final String CLIENT_APP_ID = java.util.UUID.nameUUIDFromBytes("cmglab-client-app".getBytes()).toString();
     public static final String SITE_CODE = "P01";
     public static final String MP_NAME = "MP01";
     public static final String MP_FQDN = "mp01.corp.contoso.com";
@@ -53,6 +68,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
     public static final int UNPRIVILEGED_PORT_OFFSET = 20_000;
 
     /** Process names (also the names of their config and .out files). */
+    public static final String AZURE_SIM = "azure-sim";
+    public static final String SCP = "service-connection-point";
     public static final String SITE_SIM = "site-sim";
     public static final String CONNECTION_POINT = "cmg-connection-point";
     public static final String CLIENT_SIM = "client-sim";
@@ -72,10 +89,26 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         if (portOffset < 0 || portOffset + 10_155 > 65_535) {
             throw new IllegalArgumentException("portOffset: " + portOffset + " (expected: 0..55380)");
         }
-        if (instances != 1) {
-            throw new IllegalArgumentException("instances: " + instances
-                    + " (expected: 1; several instances need azure-sim's load balancer, which does not exist yet)");
+        if (instances < 1 || instances > 16) {
+            throw new IllegalArgumentException("instances: " + instances + " (expected: 1..16)");
         }
+        Objects.requireNonNull(cloud, "cloud");
+        cloud = org.cmglab.proto.config.AzureEnvironment.of(cloud).name();
+    }
+
+    /** The Azure environment of this lab. */
+    public org.cmglab.proto.config.AzureEnvironment env() {
+        return org.cmglab.proto.config.AzureEnvironment.of(cloud);
+    }
+
+    /** Deployment name: {@code granitefalls.westus.cloudapp.azure.com} (scale set) or {@code granitefalls.cloudapp.net}. */
+    public String deploymentName() {
+        return classic ? env().classicDeploymentName(PREFIX) : env().vmssDeploymentName(PREFIX, REGION);
+    }
+
+    /** {@code VirtualMachineScaleSet} or {@code CloudServiceClassic}. */
+    public String deploymentMethod() {
+        return classic ? "CloudServiceClassic" : "VirtualMachineScaleSet";
     }
 
     public static Builder builder() {
@@ -110,6 +143,42 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
 
     public Endpoint cmgAdmin(int instance) {
         return new Endpoint(cmgAddress(instance), port(9090));
+    }
+
+    /** The load balancer VIP the deployment name resolves to. */
+    public String vipAddress() {
+        return addr(1, 1);
+    }
+
+    /** Instance addresses are {@code prefix + (10 + i)}. */
+    public String instanceAddressPrefix() {
+        return "127." + net + ".1.";
+    }
+
+    public String azureAddress() {
+        return addr(10, 1);
+    }
+
+    /** HTTPS 443 of login / management / graph. */
+    public Endpoint azureFront() {
+        return new Endpoint(azureAddress(), port(443));
+    }
+
+    public Endpoint azureAdmin() {
+        return new Endpoint(azureAddress(), port(9090));
+    }
+
+    /** The lab DNS (UDP and TCP 53). */
+    public Endpoint dns() {
+        return new Endpoint(addr(10, 53), port(53));
+    }
+
+    public String scpAddress() {
+        return addr(6, 10);
+    }
+
+    public Endpoint scpAdmin() {
+        return new Endpoint(scpAddress(), port(9090));
     }
 
     public String connectionPointAddress() {
@@ -153,13 +222,22 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return port(10002);
     }
 
-    /** Name resolution until the lab DNS exists: service and deployment name → instance 0, MP FQDN → MP. */
+    /**
+     * Static names for code that does not use the lab DNS (the lab's own checks): the on-prem hosts. The CMG names are
+     * resolved through the DNS only (CNAME service name → deployment name → VIP).
+     */
     public Map<String, String> hosts() {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put(SERVICE_NAME, cmgAddress(0));
-        m.put(DEPLOYMENT_NAME, cmgAddress(0));
         m.put(MP_FQDN, mpAddress());
         return m;
+    }
+
+    /** The customer's DNS records the lab DNS serves: the CMG CNAME and the on-prem hosts. */
+    public List<org.cmglab.proto.config.AzureSimConfig.DnsRecord> customerZone() {
+        return List.of(new org.cmglab.proto.config.AzureSimConfig.DnsRecord(SERVICE_NAME, "CNAME", deploymentName()),
+                new org.cmglab.proto.config.AzureSimConfig.DnsRecord(MP_FQDN, "A", mpAddress()),
+                new org.cmglab.proto.config.AzureSimConfig.DnsRecord(CP_FQDN, "A", connectionPointAddress()),
+                new org.cmglab.proto.config.AzureSimConfig.DnsRecord(CLIENT_FQDN, "A", clientAddress()));
     }
 
     /** {@code https://mp01.corp.contoso.com:443} (or http …:80): where the connection point forwards MP requests. */
@@ -171,13 +249,16 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return CMG_SERVICE + "-" + instance;
     }
 
-    /** Long-running component processes in start order, with their admin endpoints. */
+    /**
+     * Long-running component processes the lab starts, in start order, with their admin endpoints. The CMG VM
+     * instances ({@code cmg-service-<i>}) are not among them: azure-sim starts them when the service connection
+     * point deploys the CMG (flow F1).
+     */
     public List<Component> components() {
         List<Component> out = new ArrayList<>();
+        out.add(new Component(AZURE_SIM, AZURE_SIM, configFile(AZURE_SIM), azureAdmin()));
         out.add(new Component(SITE_SIM, SITE_SIM, configFile(SITE_SIM), siteSimAdmin()));
-        for (int i = 0; i < instances; i++) {
-            out.add(new Component(cmgServiceName(i), CMG_SERVICE, configFile(cmgServiceName(i)), cmgAdmin(i)));
-        }
+        out.add(new Component(SCP, SCP, configFile(SCP), scpAdmin()));
         out.add(new Component(CONNECTION_POINT, CONNECTION_POINT, configFile(CONNECTION_POINT), connectionPointAdmin()));
         return out;
     }
@@ -239,20 +320,55 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return tls("client01-client-auth");
     }
 
+    public TlsFiles azureFrontTls() {
+        return tls("azure-front");
+    }
+
+    /** The SCP app registration's client secret, generated once per state folder (never committed). */
+    public Path scpSecretFile() {
+        return pkiDir().resolve("scp-app.secret");
+    }
+
     private TlsFiles tls(String base) {
         return new TlsFiles(pkiDir().resolve(base + ".crt.pem").toString(), pkiDir().resolve(base + ".key.pem").toString());
     }
 
     // ------------------------------------------------------------------ configs
 
+    public AzureSimConfig azureSimConfig(String scpSecret) {
+        org.cmglab.proto.config.AzureEnvironment e = env();
+        List<AzureSimConfig.AppRegistration> apps = List.of(
+                new AzureSimConfig.AppRegistration(SCP_APP_ID, "CMG Lab service connection point", scpSecret, null,
+                        List.of()),
+                new AzureSimConfig.AppRegistration(SERVER_APP_ID, "CMG Lab server app (ConfigMgrService)", null,
+                        "https://ConfigMgrService", List.of("https://" + SERVICE_NAME + "/CCM_Proxy_ServerAuth/ImplicitAuth")),
+                new AzureSimConfig.AppRegistration(CLIENT_APP_ID, "CMG Lab client app", null, null,
+                        List.of("ms-appx-web://Microsoft.AAD.BrokerPlugin/" + CLIENT_APP_ID)));
+        List<AzureSimConfig.DirectoryUser> users = List.of(new AzureSimConfig.DirectoryUser("alice@contoso.com",
+                java.util.UUID.nameUUIDFromBytes("alice".getBytes()).toString(), "Alice (lab user)", "Lab-Passw0rd!"));
+        return new AzureSimConfig(e.name(), TENANT_ID, SUBSCRIPTION_ID, azureFront(), dns(), azureAdmin(), azureFrontTls(),
+                apps, users, vipAddress(), instanceAddressPrefix(), portOffset, jar(CMG_SERVICE).toString(),
+                customerZone(), stateDir.resolve("azure").toString(), logDir().toString(), azuriteAddress());
+    }
+
+    public ScpConfig scpConfig(String scpSecret) {
+        String root = rootCertFile().toString();
+        return new ScpConfig(env().name(), TENANT_ID, SCP_APP_ID, scpSecret, SUBSCRIPTION_ID, RESOURCE_GROUP, REGION,
+                deploymentMethod(), instances, VM_SIZE, SERVICE_NAME, cmgServerTls(), List.of(root), List.of(root),
+                List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE)), SITE_CODE, dns(), List.of(root), scpAdmin(),
+                true, portOffset, stateDir.resolve("scp").toString(), logDir().toString());
+    }
+
+    /** The config azure-sim writes for instance {@code i} (for reference and tests; azure-sim owns the real one). */
     public CmgServiceConfig cmgServiceConfig(int instance) {
         String root = rootCertFile().toString();
-        return new CmgServiceConfig(SERVICE_NAME, DEPLOYMENT_NAME, SITE_CODE, instance, cmgFrontDoor(instance),
+        return new CmgServiceConfig(SERVICE_NAME, deploymentName(), SITE_CODE, instance, cmgFrontDoor(instance),
                 instances == 1 ? null : cmgChannel(instance), cmgAdmin(instance), cmgServerTls(), List.of(root),
                 List.of(root), List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE)), MAX_REQUEST_BODY_BYTES, null,
                 logDir().toString());
     }
 
+    /** One channel per VM instance, dialled by the service name: 443 with one instance, 10124+i with several. */
     public ConnectionPointConfig connectionPointConfig() {
         List<ConnectionPointConfig.ChannelTarget> targets = new ArrayList<>();
         for (int i = 0; i < instances; i++) {
@@ -260,7 +376,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         }
         return new ConnectionPointConfig(CP_FQDN, SITE_CODE, connectionPointAddress(), targets, connectionPointTls(),
                 List.of(rootCertFile().toString()), List.of(new RoleRoute(MP_ROLE_ID, "MP", mpInternalUrl())), hosts(),
-                connectionPointAdmin(), null, logDir().toString());
+                connectionPointAdmin(), null, logDir().toString(), dns());
     }
 
     public SiteSimConfig siteSimConfig() {
@@ -270,7 +386,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
 
     public ClientSimConfig clientSimConfig() {
         return new ClientSimConfig(CLIENT_FQDN, clientAddress(), SERVICE_NAME, port(443), MP_ROLE_ID, clientTls(),
-                List.of(rootCertFile().toString()), hosts(), logDir().toString());
+                List.of(rootCertFile().toString()), hosts(), logDir().toString(), dns());
     }
 
     /**
@@ -285,14 +401,15 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
             Files.createDirectories(logDir());
             Files.createDirectories(configDir());
             LabCa ca = LabCa.loadOrCreate(pkiDir());
-            ensureCert(ca, cmgServerTls(), CertSpec.server(SERVICE_NAME, List.of(SERVICE_NAME, DEPLOYMENT_NAME), List.of()));
+            ensureCert(ca, cmgServerTls(), CertSpec.server(SERVICE_NAME, List.of(SERVICE_NAME, deploymentName()), List.of()));
+            ensureCert(ca, azureFrontTls(), CertSpec.server(env().loginHost(), env().frontHosts(), List.of()));
+            String secret = scpSecret();
             ensureCert(ca, connectionPointTls(), CertSpec.client(CP_FQDN));
             ensureCert(ca, mpTls(), CertSpec.builder(MP_FQDN).dnsNames(MP_FQDN)
                     .ekus(Eku.SERVER_AUTH, Eku.CLIENT_AUTH).build());
             ensureCert(ca, clientTls(), CertSpec.client(CLIENT_FQDN));
-            for (int i = 0; i < instances; i++) {
-                Json.writeFile(configFile(cmgServiceName(i)), cmgServiceConfig(i));
-            }
+            Json.writeFile(configFile(AZURE_SIM), azureSimConfig(secret));
+            Json.writeFile(configFile(SCP), scpConfig(secret));
             Json.writeFile(configFile(CONNECTION_POINT), connectionPointConfig());
             Json.writeFile(configFile(SITE_SIM), siteSimConfig());
             Json.writeFile(configFile(CLIENT_SIM), clientSimConfig());
@@ -300,6 +417,22 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare lab state in " + stateDir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The SCP app's client secret: read from the state folder, or generated (0600) on first use. */
+    String scpSecret() throws IOException {
+        Path f = scpSecretFile();
+        if (Files.exists(f)) {
+            return Files.readString(f).strip();
+        }
+        byte[] b = new byte[30];
+        new java.security.SecureRandom().nextBytes(b);
+        String secret = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        Files.createDirectories(f.getParent());
+        Files.createFile(f, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(f, secret);
+        return secret;
     }
 
     /** Issues {@code spec} into {@code files} unless a valid certificate from this CA is already there. */
@@ -370,8 +503,16 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         private Integer portOffset;
         private int instances = 1;
         private boolean mpHttps = true;
+        private String cloud = "AzurePublicCloud";
+        private boolean classic;
 
         private Builder() {}
+
+        /** Azure environment ({@code public}/{@code usgov} or the full name); default public. */
+        public Builder cloud(String v) { this.cloud = v; return this; }
+
+        /** Classic cloud service deployment; default scale set. */
+        public Builder classic(boolean v) { this.classic = v; return this; }
 
         /** Repository root; default {@link LabPlan#findHome()}. */
         public Builder home(Path v) { this.home = v; return this; }
@@ -394,7 +535,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         public LabPlan build() {
             Path h = home != null ? home : findHome();
             Path s = stateDir != null ? stateDir : h.resolve(".cmglab");
-            return new LabPlan(h, s, net, portOffset != null ? portOffset : defaultPortOffset(), instances, mpHttps);
+            return new LabPlan(h, s, net, portOffset != null ? portOffset : defaultPortOffset(), instances, mpHttps,
+                    cloud, classic);
         }
     }
 }

@@ -160,7 +160,7 @@ class BasicFlowE2ETest {
         ClientSimConfig base = plan.clientSimConfig();
         ClientSimConfig foreign = new ClientSimConfig(base.name(), base.sourceAddress(), base.cmgServiceName(),
                 base.cmgPort(), base.mpRoleId(), new TlsFiles(cert.toString(), key.toString()), base.trustRoots(),
-                base.hosts(), base.logDir());
+                base.hosts(), base.logDir(), base.dnsServer());
         Path config = tmp.resolve("client-sim-foreign-ca.json");
         Json.writeFile(config, foreign);
 

@@ -9,8 +9,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.ssl.SslContext;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -27,7 +29,6 @@ import org.cmglab.proto.channel.PingKeepaliveHandler;
 import org.cmglab.proto.config.ConnectionPointConfig.ChannelTarget;
 import org.cmglab.proto.flow.FlowEventLog;
 import org.cmglab.proto.runtime.EventLoops;
-import org.cmglab.proto.runtime.HostMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,7 @@ public final class ChannelDialer implements AutoCloseable {
     private final String sourceAddress;
     private final ChannelTarget target;
     private final SslContext tls;
-    private final HostMap hosts;
+    private final AddressResolverGroup<InetSocketAddress> hosts;
     private final EventLoopGroup group;
     private final ChannelSettings settings;
     private final StreamFactory streams;
@@ -74,7 +75,7 @@ public final class ChannelDialer implements AutoCloseable {
     }
 
     public ChannelDialer(String connectorName, String siteCode, String sourceAddress, ChannelTarget target,
-                         SslContext tls, HostMap hosts, EventLoopGroup group, ChannelSettings settings,
+                         SslContext tls, AddressResolverGroup<InetSocketAddress> hosts, EventLoopGroup group, ChannelSettings settings,
                          StreamFactory streams, FlowEventLog events) {
         this.connectorName = connectorName;
         this.siteCode = siteCode;
@@ -109,7 +110,7 @@ public final class ChannelDialer implements AutoCloseable {
                 streams.roles());
         StreamContext sc = streams.forChannel(hello, target);
         Promise<Void> upgraded = group.next().newPromise();
-        Bootstrap b = new Bootstrap().group(group).channel(EventLoops.socketChannelClass())
+        Bootstrap b = new Bootstrap().group(group).channel(EventLoops.socketChannelClass()).resolver(hosts)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.handshakeTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -126,7 +127,7 @@ public final class ChannelDialer implements AutoCloseable {
                 });
         Channel ch;
         try {
-            ch = b.connect(hosts.resolve(target.host(), target.port())).addListener(f -> {
+            ch = b.connect(InetSocketAddress.createUnresolved(target.host(), target.port())).addListener(f -> {
                 if (!f.isSuccess()) {
                     upgraded.tryFailure(f.cause());
                 }

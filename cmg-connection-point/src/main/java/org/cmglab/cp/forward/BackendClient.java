@@ -12,16 +12,17 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import org.cmglab.proto.runtime.EventLoops;
-import org.cmglab.proto.runtime.HostMap;
 
 /**
  * HTTP/1.1 connections from the connection point to the MP/SUP, kept alive and reused. Connections are pooled per
@@ -33,7 +34,7 @@ public final class BackendClient {
     private static final int MAX_IDLE_PER_BACKEND = 64;
 
     private final SslContext tls;
-    private final HostMap hosts;
+    private final AddressResolverGroup<InetSocketAddress> hosts;
     private final String sourceAddress;
     private final FastThreadLocal<Map<String, ArrayDeque<Channel>>> idle = new FastThreadLocal<>() {
         @Override
@@ -42,7 +43,7 @@ public final class BackendClient {
         }
     };
 
-    public BackendClient(SslContext tls, HostMap hosts, String sourceAddress) {
+    public BackendClient(SslContext tls, AddressResolverGroup<InetSocketAddress> hosts, String sourceAddress) {
         this.tls = tls;
         this.hosts = hosts;
         this.sourceAddress = sourceAddress;
@@ -65,13 +66,10 @@ public final class BackendClient {
                 return p.setSuccess(c);
             }
         }
-        java.net.InetSocketAddress remote;
-        try {
-            remote = hosts.resolve(b.host(), b.port());
-        } catch (IllegalArgumentException e) {
-            return p.setFailure(e); // a route to a host the lab does not know: a clear 500, not a reset
-        }
-        ChannelFuture cf = new Bootstrap().group(loop).channel(EventLoops.socketChannelClass())
+        // resolved by the bootstrap's resolver (lab DNS or static hosts); an unknown host fails the connect future,
+        // which the stream answers with a clear 500
+        InetSocketAddress remote = InetSocketAddress.createUnresolved(b.host(), b.port());
+        ChannelFuture cf = new Bootstrap().resolver(hosts).group(loop).channel(EventLoops.socketChannelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .localAddress(sourceAddress, 0)

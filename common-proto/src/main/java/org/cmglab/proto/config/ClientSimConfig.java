@@ -16,9 +16,11 @@ import java.util.Objects;
  * @param trustRoots     roots it trusts for the CMG's server certificate
  * @param hosts          static name → address map until the lab DNS serves these names
  * @param logDir         lab log folder
+ * @param dnsServer      the DNS server names are resolved with (the lab DNS); null = only {@code hosts}
  */
 public record ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
-                              TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir) {
+                              TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir,
+                              Endpoint dnsServer) {
     public ClientSimConfig {
         Objects.requireNonNull(name, "name");
         Loopback.require(sourceAddress, "sourceAddress");

@@ -18,10 +18,12 @@ import java.util.Objects;
  * @param admin         admin endpoint
  * @param channel       channel keep-alive timings
  * @param logDir        lab log folder
+ * @param dnsServer     the DNS server names are resolved with (the lab DNS); null = only {@code hosts}
  */
 public record ConnectionPointConfig(String name, String siteCode, String sourceAddress, List<ChannelTarget> targets,
                                     TlsFiles clientTls, List<String> trustRoots, List<RoleRoute> routes,
-                                    Map<String, String> hosts, Endpoint admin, ChannelTimings channel, String logDir) {
+                                    Map<String, String> hosts, Endpoint admin, ChannelTimings channel, String logDir,
+                                    Endpoint dnsServer) {
     public ConnectionPointConfig {
         Objects.requireNonNull(name, "name");
         Loopback.require(sourceAddress, "sourceAddress");
