@@ -323,6 +323,32 @@ class CloudServiceManagerTest {
         }
     }
 
+    @Test
+    void deployAdoptsAnExistingResource() throws Exception {
+        manager(config("adoptfalls.contoso.com", CloudServiceManager.VMSS, 2, FakeAzure.SECRET));
+        assertThat(done(mgr.deploy())).isEqualTo(State.Ready);
+        mgr.close();
+        long puts = azure.requests.stream().filter(r -> r.startsWith("PUT ")).count();
+        // a restarted SCP (deployOnStart) finds the deployment and adopts it instead of creating it again
+        manager(config("adoptfalls.contoso.com", CloudServiceManager.VMSS, 1, FakeAzure.SECRET));
+        assertThat(done(mgr.deploy())).isEqualTo(State.Ready);
+        assertThat(azure.requests.stream().filter(r -> r.startsWith("PUT ")).count()).isEqualTo(puts);
+        @SuppressWarnings("unchecked")
+        var dep = (Map<String, Object>) mgr.status().get("deployment");
+        assertThat(dep.get("capacity")).isEqualTo(2);
+        done(mgr.delete());
+    }
+
+    @Test
+    void resolverFactoryNeedsAHostMapUntilTheLabDnsIsWired() throws Exception {
+        ScpConfig c = config("dns.contoso.com", CloudServiceManager.VMSS, 1, FakeAzure.SECRET);
+        Files.deleteIfExists(dir.resolve(ResolverFactory.HOSTS_FILE));
+        assertThatThrownBy(() -> ResolverFactory.create(c)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(ResolverFactory.HOSTS_FILE);
+        Files.writeString(dir.resolve(ResolverFactory.HOSTS_FILE), Json.writeCompact(azure.hosts()));
+        assertThat(ResolverFactory.create(c)).isNotNull();
+    }
+
     private static HttpResponse<String> post(HttpClient http, String url, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
