@@ -232,6 +232,13 @@ class LabDnsServerTest {
             Reply formerr = decodeUdp(receive(s));
             assertThat(formerr.id).isEqualTo(0x4242);
             assertThat(formerr.code).isEqualTo("FORMERR");
+            // oversized: dropped, no answer
+            byte[] big = java.util.Arrays.copyOf(query(0x4343, DEPLOYMENT, DnsRecordType.A), 5000);
+            send(s, big);
+            await().atMost(Duration.ofSeconds(5)).until(() -> messages(Level.WARN).stream()
+                    .anyMatch(m -> m.contains("UDP packet") && m.contains("oversized")));
+            s.setSoTimeout(300);
+            assertThatThrownBy(() -> receive(s)).isInstanceOf(SocketTimeoutException.class);
         }
         assertThat(udp(query(41, DEPLOYMENT, DnsRecordType.A)).answers).containsExactly(
                 DEPLOYMENT + ". A 127.77.1.1 ttl=60");
