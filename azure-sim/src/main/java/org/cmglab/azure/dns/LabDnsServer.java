@@ -9,7 +9,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -92,10 +91,11 @@ public final class LabDnsServer implements AutoCloseable {
         ChannelGroup connections = new DefaultChannelGroup("lab-dns-tcp", GlobalEventExecutor.INSTANCE);
 
         Bootstrap udpBootstrap = new Bootstrap().group(group).channel(LabDns.datagramChannelClass())
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_QUERY_BYTES + 1))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        // one byte more than the largest query, so an oversized datagram is seen as such
+                        ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(MAX_QUERY_BYTES + 1));
                         UdpGuard guard = new UdpGuard(warn);
                         ch.pipeline().addLast(guard, new DatagramDnsQueryDecoder(), new DatagramDnsResponseEncoder(),
                                 new UdpHandler(answers, guard, warn));
@@ -193,12 +193,14 @@ public final class LabDnsServer implements AutoCloseable {
             if (n < DNS_HEADER_BYTES) {
                 problem = "shorter than a DNS header (12 bytes)";
             } else if (n > MAX_QUERY_BYTES) {
-                problem = "oversized (more than " + MAX_QUERY_BYTES + " bytes)";
+                problem = "oversized (the receive buffer holds one byte more than the largest query)";
             } else if ((c.getUnsignedShort(c.readerIndex() + 2) & 0x8000) != 0) {
                 problem = "a DNS response, not a query";
             }
             if (problem != null) {
-                warn.warn("dropped a " + n + "-byte UDP packet from " + hostPort(p.sender()) + ": " + problem);
+                String size = n > MAX_QUERY_BYTES ? "UDP packet of more than " + MAX_QUERY_BYTES + " bytes"
+                        : n + "-byte UDP packet";
+                warn.warn("dropped a " + size + " from " + hostPort(p.sender()) + ": " + problem);
                 p.release();
                 return;
             }

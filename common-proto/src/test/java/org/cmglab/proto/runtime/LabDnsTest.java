@@ -22,7 +22,11 @@ import io.netty.handler.codec.dns.DefaultDnsRawRecord;
 import io.netty.handler.codec.dns.DnsQuestion;
 import io.netty.handler.codec.dns.DnsRecordType;
 import io.netty.handler.codec.dns.DnsResponseCode;
+import io.netty.handler.codec.dns.DnsQuery;
+import io.netty.handler.codec.dns.DefaultDnsResponse;
 import io.netty.handler.codec.dns.DnsSection;
+import io.netty.handler.codec.dns.TcpDnsQueryDecoder;
+import io.netty.handler.codec.dns.TcpDnsResponseEncoder;
 import io.netty.resolver.AddressResolverGroup;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -44,10 +48,12 @@ class LabDnsTest {
 
     static EventLoopGroup group;
     static Channel fakeDns;
+    static Channel fakeDnsTcp;
     static final List<String> asked = new CopyOnWriteArrayList<>();
     static final Map<String, String> records = Map.of(
             "svc.lab.test", SERVICE_HOST,
-            "outside.lab.test", "10.1.2.3");
+            "outside.lab.test", "10.1.2.3",
+            "big.lab.test", "127.0.0.3");
 
     @BeforeAll
     static void startFakeDns() throws Exception {
@@ -61,11 +67,32 @@ class LabDnsTest {
                     }
                 })
                 .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+        // the TCP side, on the same port, for answers the UDP side truncates
+        fakeDnsTcp = new ServerBootstrap().group(group).channel(EventLoops.serverChannelClass())
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new TcpDnsQueryDecoder(), new TcpDnsResponseEncoder(),
+                                new SimpleChannelInboundHandler<DnsQuery>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, DnsQuery q) {
+                                        DnsQuestion question = q.recordAt(DnsSection.QUESTION);
+                                        asked.add(question.name().toLowerCase(Locale.ROOT) + " "
+                                                + question.type().name() + " tcp");
+                                        DefaultDnsResponse res = new DefaultDnsResponse(q.id());
+                                        fill(question, res);
+                                        ctx.writeAndFlush(res);
+                                    }
+                                });
+                    }
+                })
+                .bind(dns()).sync().channel();
     }
 
     @AfterAll
     static void stop() {
         fakeDns.close().syncUninterruptibly();
+        fakeDnsTcp.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
@@ -147,6 +174,13 @@ class LabDnsTest {
     }
 
     @Test
+    void truncatedUdpAnswerIsRetriedOverTcp() throws Exception {
+        assertThat(LabDns.resolve(group, dns(), "big.lab.test", Duration.ofSeconds(3)).getHostAddress())
+                .isEqualTo("127.0.0.3");
+        assertThat(asked).contains("big.lab.test A", "big.lab.test. A tcp");
+    }
+
+    @Test
     void onlyALoopbackDnsServer() {
         assertThatThrownBy(() -> LabDns.resolverGroup(new InetSocketAddress("10.0.0.53", 53)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("10.0.0.53");
@@ -161,21 +195,33 @@ class LabDnsTest {
             name = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
             asked.add(name + " " + question.type().name());
             DatagramDnsResponse res = new DatagramDnsResponse(q.recipient(), q.sender(), q.id());
-            res.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(question.name(), question.type()));
-            res.setAuthoritativeAnswer(true);
-            String a = records.get(name);
-            if (a == null) {
-                res.setCode(DnsResponseCode.NXDOMAIN);
-            } else if (question.type() == DnsRecordType.A) {
-                byte[] ip = new byte[4];
-                String[] parts = a.split("\\.");
-                for (int i = 0; i < 4; i++) {
-                    ip[i] = (byte) Integer.parseInt(parts[i]);
-                }
-                res.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(question.name(), DnsRecordType.A, 60,
-                        Unpooled.wrappedBuffer(ip)));
+            if (name.equals("big.lab.test")) {
+                // "too big for UDP": the client must ask again over TCP
+                res.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(question.name(), question.type()));
+                res.setTruncated(true);
+            } else {
+                fill(question, res);
             }
             ctx.writeAndFlush(res);
+        }
+    }
+
+    static void fill(DnsQuestion question, io.netty.handler.codec.dns.DnsResponse res) {
+        String name = question.name().toLowerCase(Locale.ROOT);
+        name = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+        res.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(question.name(), question.type()));
+        res.setAuthoritativeAnswer(true);
+        String a = records.get(name);
+        if (a == null) {
+            res.setCode(DnsResponseCode.NXDOMAIN);
+        } else if (question.type() == DnsRecordType.A) {
+            byte[] ip = new byte[4];
+            String[] parts = a.split("\\.");
+            for (int i = 0; i < 4; i++) {
+                ip[i] = (byte) Integer.parseInt(parts[i]);
+            }
+            res.addRecord(DnsSection.ANSWER, new DefaultDnsRawRecord(question.name(), DnsRecordType.A, 60,
+                    Unpooled.wrappedBuffer(ip)));
         }
     }
 }
