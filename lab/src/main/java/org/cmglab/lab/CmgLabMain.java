@@ -143,6 +143,16 @@ public final class CmgLabMain implements Callable<Integer> {
         @Option(names = "--state", paramLabel = "DIR", description = "state folder (default: <home>/.cmglab)")
         Path state;
 
+        @Option(names = "--cloud", paramLabel = "public|usgov", description = "Azure environment (default ${DEFAULT-VALUE})")
+        String cloud = "public";
+
+        @Option(names = "--deployment", paramLabel = "scaleset|classic",
+                description = "CMG deployment method (default ${DEFAULT-VALUE})")
+        String deployment = "scaleset";
+
+        @Option(names = "--instances", paramLabel = "1..16", description = "CMG VM instances (default ${DEFAULT-VALUE})")
+        int instances = 1;
+
         /** The lab these options describe (home: {@link LabPlan#findHome()}). */
         LabPlan toPlan() {
             return toPlan(null);
@@ -150,7 +160,11 @@ public final class CmgLabMain implements Callable<Integer> {
 
         /** The lab these options describe, with {@code home} (null: {@link LabPlan#findHome()}). */
         LabPlan toPlan(Path home) {
-            LabPlan.Builder b = LabPlan.builder().net(net);
+            if (!deployment.equals("scaleset") && !deployment.equals("classic")) {
+                throw new IllegalArgumentException("--deployment: " + deployment + " (expected: scaleset or classic)");
+            }
+            LabPlan.Builder b = LabPlan.builder().net(net).cloud(cloud).classic(deployment.equals("classic"))
+                    .instances(instances);
             if (home != null) {
                 b.home(home);
             }

@@ -24,7 +24,8 @@ import org.cmglab.proto.flow.FlowEvent;
 import org.cmglab.proto.runtime.Json;
 
 /**
- * The processes of one lab: Azurite, then site-sim, cmg-service-i, cmg-connection-point, each its own JVM, each
+ * The processes of one lab: Azurite, then azure-sim, site-sim, service-connection-point (which deploys the CMG
+ * through azure-sim: F1, the VM instances are azure-sim's children) and cmg-connection-point, each its own JVM, each
  * awaited on its admin {@code /ready}; then the channel check (F2); the one-shot client-sim; and the flow events
  * of a trace. Closing stops everything; a shutdown hook does the same on Ctrl-C.
  */
@@ -40,6 +41,8 @@ public final class LabProcesses implements AutoCloseable {
             .build();
     private final Map<String, ComponentProcess> components = new LinkedHashMap<>();
     private final List<ProcessHandle> clients = new ArrayList<>();
+    /** The CMG VM instances azure-sim started (its children; recorded for the "every process gone" checks). */
+    private final List<ProcessHandle> cloud = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Thread hook = new Thread(this::stopAll, "cmglab-stop");
     private RunningAzurite azurite;
 
@@ -91,16 +94,78 @@ public final class LabProcesses implements AutoCloseable {
         return azurite;
     }
 
-    /** Azurite, then every component in start order, each awaited on its admin /ready. */
+    /**
+     * Azurite, then every component in start order, each awaited on its admin /ready; after the service connection
+     * point, waits until it reports the CMG deployment Ready (flow F1: azure-sim has started every VM instance).
+     */
     public void startAll() throws InterruptedException {
         startAzurite();
         for (ComponentProcess c : components.values()) {
             long t0 = System.nanoTime();
             c.start();
             c.awaitReady(READY_TIMEOUT);
-            out.printf("  started %-22s pid %-7d admin http://%s  (%d ms)%n", c.name(), c.pid(), c.admin(),
+            out.printf("  started %-26s pid %-7d admin http://%s  (%d ms)%n", c.name(), c.pid(), c.admin(),
                     (System.nanoTime() - t0) / 1_000_000);
+            if (c.name().equals(LabPlan.SCP)) {
+                JsonNode st = awaitDeployment(DEPLOY_TIMEOUT);
+                out.printf("F1  service-connection-point → Azure (Entra ID token, Resource Manager) :%d   %s %s, "
+                        + "%d instance(s), %s (%d ms)%n", plan.port(443), st.path("deployment").path("deploymentMethod")
+                        .asText(), st.path("deployment").path("deploymentName").asText(), plan.instances(),
+                        st.path("state").asText(), (System.nanoTime() - t0) / 1_000_000);
+            }
         }
+    }
+
+    /** How long the SCP may take to deploy the CMG (instances are JVMs started one by one). */
+    public static final Duration DEPLOY_TIMEOUT = Duration.ofSeconds(90);
+
+    /** F1: waits until the SCP's status says {@code Ready}; fails fast on {@code Error} or if a process exits. */
+    public JsonNode awaitDeployment(Duration timeout) throws InterruptedException {
+        ComponentProcess scp = component(LabPlan.SCP);
+        ComponentProcess azure = component(LabPlan.AZURE_SIM);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no status yet";
+        while (true) {
+            try {
+                JsonNode st = Json.MAPPER.readTree(scp.adminGet("/status"));
+                String state = st.path("state").asText();
+                if ("Ready".equals(state) && st.path("instances").size() == plan.instances()) {
+                    for (JsonNode i : st.path("instances")) {
+                        if (i.path("pid").canConvertToLong() && i.path("pid").asLong() > 0) {
+                            ProcessHandle.of(i.path("pid").asLong()).ifPresent(cloud::add);
+                        }
+                    }
+                    return st;
+                }
+                if ("Error".equals(state)) {
+                    throw new IllegalStateException("F1 (service-connection-point → Azure): the deployment is in Error: "
+                            + st.path("reason").asText() + "; see " + scp.outFile() + " and " + azure.outFile());
+                }
+                last = state + " " + st.path("reason").asText();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            if (!scp.isAlive() || !azure.isAlive()) {
+                throw new IllegalStateException("F1: " + (scp.isAlive() ? azure : scp).name() + " exited; see "
+                        + (scp.isAlive() ? azure : scp).outFile());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("F1 (service-connection-point → Azure): the CMG was not Ready within "
+                        + timeout.toSeconds() + " s (" + last + "); see " + scp.outFile() + " and " + azure.outFile());
+            }
+            Thread.sleep(ComponentProcess.POLL.toMillis());
+        }
+    }
+
+    /** GET on a loopback admin endpoint that is not one of the lab's own processes (e.g. a CMG VM instance). */
+    public String adminGet(org.cmglab.proto.config.Endpoint at, String path) throws IOException, InterruptedException {
+        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + at + path))
+                .timeout(Duration.ofSeconds(2)).GET().build();
+        var res = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (res.statusCode() != 200) {
+            throw new IOException("GET http://" + at + path + " → " + res.statusCode());
+        }
+        return res.body();
     }
 
     /**
@@ -110,13 +175,13 @@ public final class LabProcesses implements AutoCloseable {
     public List<JsonNode> awaitChannel(Duration timeout) throws InterruptedException {
         List<JsonNode> found = new ArrayList<>();
         for (int i = 0; i < plan.instances(); i++) {
-            ComponentProcess cmg = component(LabPlan.cmgServiceName(i));
+            String cmg = LabPlan.cmgServiceName(i);
             ComponentProcess cp = component(LabPlan.CONNECTION_POINT);
             long deadline = System.nanoTime() + timeout.toNanos();
             String last = "no status yet";
             while (true) {
                 try {
-                    List<JsonNode> ready = readyChannels(cmg.adminGet("/status"));
+                    List<JsonNode> ready = readyChannels(adminGet(plan.cmgAdmin(i), "/status"));
                     if (!ready.isEmpty()) {
                         found.addAll(ready);
                         break;
@@ -126,13 +191,14 @@ public final class LabProcesses implements AutoCloseable {
                     last = e.toString();
                 }
                 if (!cp.isAlive()) {
-                    throw new IllegalStateException("F2 (cmg-connection-point → " + cmg.name()
+                    throw new IllegalStateException("F2 (cmg-connection-point → " + cmg
                             + "): the connection point exited; last lines of " + cp.outFile() + ":\n"
                             + ComponentProcess.tail(cp.outFile(), 20));
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("F2 (cmg-connection-point → " + cmg.name() + "): no channel ready within "
-                            + timeout.toSeconds() + " s (" + last + "); see " + cp.outFile() + " and " + cmg.outFile());
+                    throw new IllegalStateException("F2 (cmg-connection-point → " + cmg + "): no channel ready within "
+                            + timeout.toSeconds() + " s (" + last + "); see " + cp.outFile() + " and "
+                            + plan.logDir().resolve(cmg + ".out"));
                 }
                 Thread.sleep(ComponentProcess.POLL.toMillis());
             }
@@ -144,17 +210,16 @@ public final class LabProcesses implements AutoCloseable {
     public void awaitNoChannel(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (int i = 0; i < plan.instances(); i++) {
-            ComponentProcess cmg = component(LabPlan.cmgServiceName(i));
             while (true) {
                 try {
-                    if (readyChannels(cmg.adminGet("/status")).isEmpty()) {
+                    if (readyChannels(adminGet(plan.cmgAdmin(i), "/status")).isEmpty()) {
                         break;
                     }
                 } catch (IOException e) {
                     // keep polling
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(cmg.name() + " still reports a ready channel after "
+                    throw new IllegalStateException(LabPlan.cmgServiceName(i) + " still reports a ready channel after "
                             + timeout.toSeconds() + " s");
                 }
                 Thread.sleep(ComponentProcess.POLL.toMillis());
@@ -307,6 +372,19 @@ public final class LabProcesses implements AutoCloseable {
                 events.addAll(readJsonl(plan.logDir().resolve("flow-" + c.name() + ".jsonl"), traceId));
             }
         }
+        for (int i = 0; i < plan.instances(); i++) {
+            String name = LabPlan.cmgServiceName(i);
+            try {
+                events.addAll(List.of(Json.MAPPER.readValue(adminGet(plan.cmgAdmin(i), "/events?trace=" + traceId),
+                        FlowEvent[].class)));
+            } catch (IOException | InterruptedException e) {
+                if (e instanceof InterruptedException) {
+                    Thread.currentThread().interrupt();
+                }
+                unreachable.add(name);
+                events.addAll(readJsonl(plan.logDir().resolve("flow-" + name + ".jsonl"), traceId));
+            }
+        }
         events.addAll(readJsonl(plan.logDir().resolve("flow-" + LabPlan.CLIENT_SIM + ".jsonl"), traceId));
         return new TraceEvents(events, unreachable);
     }
@@ -349,6 +427,7 @@ public final class LabProcesses implements AutoCloseable {
         if (azurite != null) {
             azurite.process().ifPresent(all::add);
         }
+        all.addAll(cloud);
         synchronized (clients) {
             all.addAll(clients);
         }

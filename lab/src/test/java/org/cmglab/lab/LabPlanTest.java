@@ -49,9 +49,17 @@ class LabPlanTest {
         assertThat(List.of(p.azuriteBlobPort(), p.azuriteQueuePort(), p.azuriteTablePort()))
                 .containsExactly(30_000, 30_001, 30_002);
         assertThat(p.mpInternalUrl()).isEqualTo("https://mp01.corp.contoso.com:20443");
-        assertThat(p.hosts()).containsEntry(LabPlan.SERVICE_NAME, "127.123.1.10")
-                .containsEntry(LabPlan.DEPLOYMENT_NAME, "127.123.1.10")
-                .containsEntry(LabPlan.MP_FQDN, "127.123.3.10");
+        assertThat(p.hosts()).containsEntry(LabPlan.MP_FQDN, "127.123.3.10").doesNotContainKey(LabPlan.SERVICE_NAME);
+        assertThat(p.customerZone()).contains(new org.cmglab.proto.config.AzureSimConfig.DnsRecord(LabPlan.SERVICE_NAME,
+                "CNAME", LabPlan.DEPLOYMENT_NAME));
+        assertThat(p.dns()).isEqualTo(new Endpoint("127.123.10.53", 20_053));
+        assertThat(p.azureFront()).isEqualTo(new Endpoint("127.123.10.1", 20_443));
+        assertThat(p.vipAddress()).isEqualTo("127.123.1.1");
+        LabPlan classicUsGov = LabPlan.builder().home(tmp).stateDir(tmp).net(123).portOffset(0).cloud("usgov")
+                .classic(true).instances(2).build();
+        assertThat(classicUsGov.deploymentName()).isEqualTo("granitefalls.usgovcloudapp.net");
+        assertThat(classicUsGov.cmgChannel(1)).isEqualTo(new Endpoint("127.123.1.11", 10_125));
+        assertThat(classicUsGov.deploymentMethod()).isEqualTo("CloudServiceClassic");
 
         LabPlan real = plan(0);
         assertThat(real.cmgFrontDoor(0).port()).isEqualTo(443);
@@ -64,7 +72,8 @@ class LabPlanTest {
     @Test
     void rejectsWhatTheLabCannotRun() {
         assertThatThrownBy(() -> LabPlan.builder().home(tmp).net(0).build()).hasMessageContaining("net: 0");
-        assertThatThrownBy(() -> LabPlan.builder().home(tmp).instances(2).build()).hasMessageContaining("instances: 2");
+        assertThatThrownBy(() -> LabPlan.builder().home(tmp).instances(17).build()).hasMessageContaining("instances: 17");
+        assertThatThrownBy(() -> LabPlan.builder().home(tmp).cloud("mars").build()).hasMessageContaining("mars");
     }
 
     @Test
@@ -72,13 +81,15 @@ class LabPlanTest {
         LabPlan p = plan(20_000);
         p.materialize();
 
-        CmgServiceConfig cmg = Json.readFile(p.configFile("cmg-service-0"), CmgServiceConfig.class);
-        assertThat(cmg.frontDoor()).isEqualTo(p.cmgFrontDoor(0));
-        assertThat(cmg.channelHttps()).isNull();
-        assertThat(cmg.publishedRoles()).singleElement()
+        var azure = Json.readFile(p.configFile(LabPlan.AZURE_SIM), org.cmglab.proto.config.AzureSimConfig.class);
+        assertThat(azure.front()).isEqualTo(p.azureFront());
+        assertThat(azure.cmgServiceJar()).endsWith("cmg-service.jar");
+        var scp = Json.readFile(p.configFile(LabPlan.SCP), org.cmglab.proto.config.ScpConfig.class);
+        assertThat(scp.clientSecret()).isEqualTo(azure.apps().get(0).secret()).hasSizeGreaterThan(30);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p.scpSecretFile()))).isEqualTo("rw-------");
+        assertThat(scp.publishedRoles()).singleElement()
                 .satisfies(r -> assertThat(r.roleId()).isEqualTo(LabPlan.MP_ROLE_ID));
-        assertThat(cmg.clientTrustRoots()).containsExactly(p.rootCertFile().toString());
-        assertThat(cmg.maxRequestBodyBytes()).isEqualTo(16 * 1024 * 1024);
+        assertThat(scp.dnsServer()).isEqualTo(p.dns());
 
         ConnectionPointConfig cp = Json.readFile(p.configFile("cmg-connection-point"), ConnectionPointConfig.class);
         assertThat(cp.targets()).singleElement().satisfies(t -> {

@@ -430,6 +430,7 @@ public final class CloudServiceManager implements AutoCloseable {
                 view.put("index", i.path("index").asInt());
                 view.put("roleInstance", role);
                 view.put("address", i.path("address").asText(null));
+                view.put("pid", i.path("pid").isNumber() ? i.path("pid").asLong() : null);
                 view.put("state", st);
                 view.put("healthy", "ReadyRole".equals(st));
                 if (!st.equals(before)) {

@@ -340,13 +340,16 @@ class CloudServiceManagerTest {
     }
 
     @Test
-    void resolverFactoryNeedsAHostMapUntilTheLabDnsIsWired() throws Exception {
+    void resolverFactoryResolvesThroughTheLabDnsOnly() throws Exception {
         ScpConfig c = config("dns.contoso.com", CloudServiceManager.VMSS, 1, FakeAzure.SECRET);
-        Files.deleteIfExists(dir.resolve(ResolverFactory.HOSTS_FILE));
-        assertThatThrownBy(() -> ResolverFactory.create(c)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining(ResolverFactory.HOSTS_FILE);
-        Files.writeString(dir.resolve(ResolverFactory.HOSTS_FILE), Json.writeCompact(azure.hosts()));
+        assertThat(c.dnsServer()).isNotNull();
         assertThat(ResolverFactory.create(c)).isNotNull();
+        ScpConfig noDns = new ScpConfig(c.environment(), c.tenantId(), c.clientId(), c.clientSecret(), c.subscriptionId(),
+                c.resourceGroup(), c.region(), c.deploymentMethod(), c.instances(), c.vmSize(), c.serviceName(),
+                c.serverCertificate(), c.trustedRoots(), c.connectorRoots(), c.publishedRoles(), c.siteCode(), null,
+                c.azureTrustRoots(), c.admin(), c.deployOnStart(), c.portOffset(), c.stateDir(), c.logDir());
+        assertThatThrownBy(() -> ResolverFactory.create(noDns)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("dnsServer");
     }
 
     private static HttpResponse<String> post(HttpClient http, String url, String body) throws Exception {
