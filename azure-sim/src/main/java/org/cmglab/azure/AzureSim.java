@@ -72,6 +72,24 @@ public final class AzureSim implements AutoCloseable {
         return new AzureSim(c, dns, fabric, arm, front);
     }
 
+    /**
+     * The customer's DNS, as the admin edits it (e.g. pointing the service name's CNAME at a new deployment name):
+     * admin {@code POST /dns?name=…&type=A|CNAME&value=…}, or {@code type=DELETE} to remove the name.
+     */
+    public Object editCustomerDns(String name, String type, String value) {
+        if (name == null || type == null) {
+            throw new IllegalArgumentException("dns: name and type are required (expected: ?name=…&type=A|CNAME|DELETE&value=…)");
+        }
+        switch (type.toUpperCase(java.util.Locale.ROOT)) {
+            case "A" -> dns.zone().putA(name, value);
+            case "CNAME" -> dns.zone().putCname(name, value);
+            case "DELETE" -> dns.zone().remove(name);
+            default -> throw new IllegalArgumentException("dns type: " + type + " (expected: A, CNAME or DELETE)");
+        }
+        log.info("Customer DNS changed: {} {} {}", name, type, value == null ? "" : value);
+        return Map.of("records", dns.zone().describe());
+    }
+
     /** The admin endpoint's {@code /status}. */
     public Map<String, Object> status() {
         Map<String, Object> m = new LinkedHashMap<>();

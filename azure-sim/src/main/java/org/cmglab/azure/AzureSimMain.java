@@ -9,13 +9,19 @@ import org.cmglab.proto.runtime.Json;
 public final class AzureSimMain {
     private AzureSimMain() {}
 
+    private static String first(java.util.Map<String, java.util.List<String>> q, String key) {
+        var v = q.get(key);
+        return v == null || v.isEmpty() ? null : v.get(0);
+    }
+
     public static void main(String[] args) throws Exception {
         Path file = ComponentRuntime.configArg(args, "azure-sim");
         AzureSimConfig c = Json.readFile(file, AzureSimConfig.class);
         ComponentRuntime rt = new ComponentRuntime("azure-sim", Path.of(c.logDir()), "AzureSim.log", "AzureSim", 0);
         try {
             AzureSim sim = rt.onClose(AzureSim.start(c, rt));
-            rt.startAdmin(c.admin(), () -> true, sim::status);
+            rt.startAdmin(c.admin(), () -> true, sim::status, java.util.Map.of("dns",
+                    (q, body) -> sim.editCustomerDns(first(q, "name"), first(q, "type"), first(q, "value"))));
             rt.ready(c.environment() + " on " + c.front() + ", DNS " + c.dns());
         } catch (Exception e) {
             org.slf4j.LoggerFactory.getLogger(AzureSimMain.class).error("azure-sim failed to start: {}", e.toString(), e);
