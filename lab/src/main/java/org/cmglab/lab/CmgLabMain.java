@@ -94,9 +94,12 @@ public final class CmgLabMain implements Callable<Integer> {
                     return EXIT_START_FAILED;
                 }
                 try {
-                    for (JsonNode ch : lab.awaitChannel(LabProcesses.READY_TIMEOUT)) {
-                        out.printf("F2  cmg-connection-point → cmg-service/0   channel ready :%d   %s%n",
-                                plan.cmgChannel(0).port(), Json.writeCompact(ch));
+                    List<JsonNode> channels = lab.awaitChannel(LabProcesses.READY_TIMEOUT);
+                    for (int i = 0; i < channels.size(); i++) {
+                        JsonNode ch = channels.get(i);
+                        out.printf("F2  cmg-connection-point → cmg-service/%d   %s channel ready :%d (via the VIP), "
+                                + "connection %s%n", i, ch.path("transport").asText(), ch.path("port").asInt(),
+                                ch.path("connectionId").asText());
                     }
                 } catch (RuntimeException e) {
                     out.println("FAILED at " + e.getMessage());

@@ -98,11 +98,28 @@ class AzureDeploymentE2ETest {
         st = awaitState(scp, "Ready", 2);
         assertInstancesAreSeparateProcesses(st, 2);
 
+        // --- certificate renewal (a new server-auth certificate from the lab CA) without losing the service
+        Path cert = tmp.resolve("renewed.crt.pem");
+        Path key = tmp.resolve("renewed.key.pem");
+        org.cmglab.proto.pki.LabCa.loadOrCreate(plan.pkiDir()).issue(org.cmglab.proto.pki.CertSpec.server(
+                LabPlan.SERVICE_NAME, List.of(LabPlan.SERVICE_NAME, LabPlan.DEPLOYMENT_NAME), List.of()))
+                .writePem(cert, key);
+        String thumbprint = org.cmglab.proto.pki.IssuedCert.readPem(cert, key).thumbprintSha1Hex();
+        post(scp, "/renew-certificate", Json.writeCompact(java.util.Map.of("certFile", cert.toString(),
+                "keyFile", key.toString())));
+        st = awaitState(scp, "Ready", 2);
+        assertThat(st.path("lastUpgradeMinReadyInstances").asInt()).as("instances serving during the renewal")
+                .isPositive();
+        assertThat(azureStatus().toString()).as("azure-sim records the renewed certificate").containsIgnoringCase(thumbprint);
+        for (int i = 0; i < 4; i++) { // through the load balancer: every instance now presents the renewed certificate
+            assertThat(servedThumbprint()).isEqualToIgnoringCase(thumbprint);
+        }
+
         // --- delete
         post(scp, "/delete");
         st = awaitState(scp, "Deleted", 0);
         assertThat(states(st)).containsSubsequence("Provisioning", "Ready", "Upgrading", "Ready", "Upgrading", "Ready",
-                "Deleting", "Deleted");
+                "Upgrading", "Ready", "Deleting", "Deleted");
         assertNoLongerResolves(LabPlan.DEPLOYMENT_NAME);
         assertThat(azureStatus().path("fabric").path("deployments").size()).as("deployments left in azure-sim").isZero();
         scp.stop();
@@ -160,6 +177,23 @@ class AzureDeploymentE2ETest {
                 + STEP.toSeconds() + " s (last: " + last + "); see " + scp.outFile());
     }
 
+    /** The SHA-1 thumbprint of the certificate the CMG presents at VIP:443, verified as the service name. */
+    private static String servedThumbprint() throws Exception {
+        var ctx = org.cmglab.proto.pki.TlsContexts.jdkClient(List.of(
+                org.cmglab.proto.pki.Pem.readCertificates(plan.rootCertFile()).get(0)), null);
+        try (var s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket()) {
+            s.connect(new java.net.InetSocketAddress(plan.vipAddress(), plan.port(443)), 5_000);
+            var p = s.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            p.setServerNames(List.of(new javax.net.ssl.SNIHostName(LabPlan.SERVICE_NAME)));
+            s.setSSLParameters(p);
+            s.startHandshake();
+            var leaf = (java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0];
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-1")
+                    .digest(leaf.getEncoded()));
+        }
+    }
+
     private static List<String> states(JsonNode st) {
         List<String> out = new ArrayList<>();
         st.path("history").forEach(h -> out.add(h.path("state").asText()));
@@ -215,8 +249,12 @@ class AzureDeploymentE2ETest {
     }
 
     private static void post(ComponentProcess c, String pathAndQuery) throws Exception {
+        post(c, pathAndQuery, "");
+    }
+
+    private static void post(ComponentProcess c, String pathAndQuery, String body) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(c.adminUri(pathAndQuery)).timeout(Duration.ofSeconds(5))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("POST %s → %s", pathAndQuery, r.body()).isEqualTo(200);
     }
 }
