@@ -42,7 +42,8 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
     private final FrontDoorContext fd;
     private final boolean channelOnly;
     private final List<String> httpHandlerNames;
-    private ChannelStreamHandler inFlight;
+    // written from the stream's event loop when the response completes, read on the client connection's loop
+    private volatile ChannelStreamHandler inFlight;
 
     /**
      * @param channelOnly      true on the 10124+i channel listener, which serves nothing but channel upgrades
