@@ -6,12 +6,14 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.cmglab.azure.arm.ResourceManagerService;
+import org.cmglab.azure.arm.StorageProvisioner;
 import org.cmglab.azure.dns.LabDnsServer;
 import org.cmglab.azure.entra.EntraIdService;
 import org.cmglab.azure.graph.GraphService;
 import org.cmglab.azure.http.AzureFrontServer;
 import org.cmglab.azure.http.HttpService;
 import org.cmglab.azure.instances.CloudFabric;
+import org.cmglab.azure.storage.AzuriteStorageProvisioner;
 import org.cmglab.proto.config.AzureEnvironment;
 import org.cmglab.proto.config.AzureSimConfig;
 import org.cmglab.proto.jwt.JwtSigner;
@@ -34,9 +36,11 @@ public final class AzureSim implements AutoCloseable {
     private final CloudFabric fabric;
     private final ResourceManagerService arm;
     private final AzureFrontServer front;
+    private final AzuriteStorageProvisioner storage;
 
     private AzureSim(AzureSimConfig config, LabDnsServer dns, CloudFabric fabric, ResourceManagerService arm,
-                     AzureFrontServer front) {
+                     AzureFrontServer front, AzuriteStorageProvisioner storage) {
+        this.storage = storage;
         this.config = config;
         this.dns = dns;
         this.fabric = fabric;
@@ -60,8 +64,21 @@ public final class AzureSim implements AutoCloseable {
         log.info("Lab DNS on {} (UDP and TCP): {}", dns.boundAddress(), dns.zone().describe());
         JwtSigner signer = JwtSigner.generate("cmglab-entra-" + c.tenantId().substring(0, 8));
         CloudFabric fabric = new CloudFabric(c, rt.group(), null, c.storageAddress());
+        AzuriteStorageProvisioner storage = null;
+        StorageProvisioner provisioner = StorageProvisioner.NONE;
+        if (c.storage() != null) {
+            storage = new AzuriteStorageProvisioner(c.storage());
+            provisioner = storage;
+            fabric.listener(storage);
+            log.info("Storage accounts: Azurite blob {}, table {}, accounts {} (containers {}, table {})",
+                    c.storage().blobEndpoint(), c.storage().tableEndpoint(), storage.accounts(),
+                    AzuriteStorageProvisioner.CONTAINERS, AzuriteStorageProvisioner.INSTANCES_TABLE);
+        } else {
+            log.info("Storage accounts: none configured (config.storage is null): a deployment's storage account is "
+                    + "only recorded, nothing is created in Azurite");
+        }
         ResourceManagerService arm = new ResourceManagerService(env, c.subscriptionId(), c.tenantId(),
-                EntraIdService.armVerifier(env, c.tenantId(), signer, clock), dns.zone(), fabric);
+                EntraIdService.armVerifier(env, c.tenantId(), signer, clock), dns.zone(), fabric, provisioner);
         Map<String, HttpService> services = new LinkedHashMap<>();
         services.put(env.loginHost(), new EntraIdService(env, c.tenantId(), c.apps(), c.users(), signer, clock));
         services.put(env.managementHost(), arm);
@@ -69,7 +86,7 @@ public final class AzureSim implements AutoCloseable {
         IssuedCert tls = IssuedCert.readPem(Path.of(c.frontTls().certFile()), Path.of(c.frontTls().keyFile()));
         SslContext ssl = TlsContexts.server(tls, ClientAuthMode.NONE, java.util.List.of(), "http/1.1");
         AzureFrontServer front = AzureFrontServer.start(c.front().socketAddress(), rt.group(), ssl, services);
-        return new AzureSim(c, dns, fabric, arm, front);
+        return new AzureSim(c, dns, fabric, arm, front, storage);
     }
 
     /**
@@ -101,6 +118,7 @@ public final class AzureSim implements AutoCloseable {
         m.put("dnsRecords", dns.zone().describe());
         m.put("resourceManager", arm.status());
         m.put("fabric", fabric.status());
+        m.put("storage", storage == null ? Map.of("provisioner", "none") : storage.status());
         return m;
     }
 
@@ -109,6 +127,9 @@ public final class AzureSim implements AutoCloseable {
         front.close();
         arm.close();
         fabric.close();
+        if (storage != null) {
+            storage.close();
+        }
         dns.close();
     }
 }

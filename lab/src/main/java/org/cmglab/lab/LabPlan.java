@@ -329,13 +329,29 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return pkiDir().resolve("scp-app.secret");
     }
 
+    /**
+     * The shared key of the CMG's storage account ({@code granitefalls}) in Azurite: 32 random bytes, base64,
+     * generated once per state folder (0600, never committed). Azurite is started with it and azure-sim gets it in
+     * {@link AzureSimConfig#storage()}.
+     */
+    public Path storageKeyFile() {
+        return pkiDir().resolve("storage-" + PREFIX + ".key");
+    }
+
     private TlsFiles tls(String base) {
         return new TlsFiles(pkiDir().resolve(base + ".crt.pem").toString(), pkiDir().resolve(base + ".key.pem").toString());
     }
 
     // ------------------------------------------------------------------ configs
 
-    public AzureSimConfig azureSimConfig(String scpSecret) {
+    /** Where azure-sim finds the CMG's storage account: Azurite's blob and table endpoints and the account key. */
+    public AzureSimConfig.StorageService storageService(String storageKey) {
+        return new AzureSimConfig.StorageService("http://" + azuriteAddress() + ":" + azuriteBlobPort(),
+                "http://" + azuriteAddress() + ":" + azuriteTablePort(),
+                List.of(new AzureSimConfig.StorageAccountKey(PREFIX, storageKey)));
+    }
+
+    public AzureSimConfig azureSimConfig(String scpSecret, String storageKey) {
         org.cmglab.proto.config.AzureEnvironment e = env();
         List<AzureSimConfig.AppRegistration> apps = List.of(
                 new AzureSimConfig.AppRegistration(SCP_APP_ID, "CMG Lab service connection point", scpSecret, null,
@@ -348,7 +364,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
                 java.util.UUID.nameUUIDFromBytes("alice".getBytes()).toString(), "Alice (lab user)", "Lab-Passw0rd!"));
         return new AzureSimConfig(e.name(), TENANT_ID, SUBSCRIPTION_ID, azureFront(), dns(), azureAdmin(), azureFrontTls(),
                 apps, users, vipAddress(), instanceAddressPrefix(), portOffset, jar(CMG_SERVICE).toString(),
-                customerZone(), stateDir.resolve("azure").toString(), logDir().toString(), azuriteAddress());
+                customerZone(), stateDir.resolve("azure").toString(), logDir().toString(), azuriteAddress(),
+                storageService(storageKey));
     }
 
     public ScpConfig scpConfig(String scpSecret) {
@@ -404,11 +421,12 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
             ensureCert(ca, cmgServerTls(), CertSpec.server(SERVICE_NAME, List.of(SERVICE_NAME, deploymentName()), List.of()));
             ensureCert(ca, azureFrontTls(), CertSpec.server(env().loginHost(), env().frontHosts(), List.of()));
             String secret = scpSecret();
+            String storageKey = storageKey();
             ensureCert(ca, connectionPointTls(), CertSpec.client(CP_FQDN));
             ensureCert(ca, mpTls(), CertSpec.builder(MP_FQDN).dnsNames(MP_FQDN)
                     .ekus(Eku.SERVER_AUTH, Eku.CLIENT_AUTH).build());
             ensureCert(ca, clientTls(), CertSpec.client(CLIENT_FQDN));
-            Json.writeFile(configFile(AZURE_SIM), azureSimConfig(secret));
+            Json.writeFile(configFile(AZURE_SIM), azureSimConfig(secret, storageKey));
             Json.writeFile(configFile(SCP), scpConfig(secret));
             Json.writeFile(configFile(CONNECTION_POINT), connectionPointConfig());
             Json.writeFile(configFile(SITE_SIM), siteSimConfig());
@@ -421,13 +439,21 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
 
     /** The SCP app's client secret: read from the state folder, or generated (0600) on first use. */
     String scpSecret() throws IOException {
-        Path f = scpSecretFile();
+        return secretFile(scpSecretFile(), 30, java.util.Base64.getUrlEncoder().withoutPadding());
+    }
+
+    /** The storage account key (standard base64 of 32 random bytes): read, or generated (0600) on first use. */
+    public String storageKey() throws IOException {
+        return secretFile(storageKeyFile(), 32, java.util.Base64.getEncoder());
+    }
+
+    private static String secretFile(Path f, int bytes, java.util.Base64.Encoder encoder) throws IOException {
         if (Files.exists(f)) {
             return Files.readString(f).strip();
         }
-        byte[] b = new byte[30];
+        byte[] b = new byte[bytes];
         new java.security.SecureRandom().nextBytes(b);
-        String secret = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+        String secret = encoder.encodeToString(b);
         Files.createDirectories(f.getParent());
         Files.createFile(f, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                 java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));

@@ -87,11 +87,21 @@ public final class LabProcesses implements AutoCloseable {
                     .blobPort(plan.azuriteBlobPort())
                     .queuePort(plan.azuriteQueuePort())
                     .tablePort(plan.azuriteTablePort())
+                    .account(LabPlan.PREFIX, storageKey())
                     .out(out)
                     .build()
                     .start();
         }
         return azurite;
+    }
+
+    /** The CMG storage account's key from the state folder (generated there on first use). */
+    private String storageKey() {
+        try {
+            return plan.storageKey();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read or create " + plan.storageKeyFile(), e);
+        }
     }
 
     /**

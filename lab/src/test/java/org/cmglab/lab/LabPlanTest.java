@@ -87,6 +87,18 @@ class LabPlanTest {
         var scp = Json.readFile(p.configFile(LabPlan.SCP), org.cmglab.proto.config.ScpConfig.class);
         assertThat(scp.clientSecret()).isEqualTo(azure.apps().get(0).secret()).hasSizeGreaterThan(30);
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p.scpSecretFile()))).isEqualTo("rw-------");
+        // the storage account key: 32 random bytes, base64, 0600, given to azure-sim with Azurite's endpoints
+        assertThat(p.storageKeyFile()).isEqualTo(p.pkiDir().resolve("storage-granitefalls.key"));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p.storageKeyFile())))
+                .isEqualTo("rw-------");
+        String storageKey = Files.readString(p.storageKeyFile()).strip();
+        assertThat(java.util.Base64.getDecoder().decode(storageKey)).hasSize(32);
+        assertThat(azure.storage().blobEndpoint()).isEqualTo("http://127.123.5.10:30000");
+        assertThat(azure.storage().tableEndpoint()).isEqualTo("http://127.123.5.10:30002");
+        assertThat(azure.storage().keys()).containsExactly(
+                new org.cmglab.proto.config.AzureSimConfig.StorageAccountKey(LabPlan.PREFIX, storageKey));
+        assertThat(azure.storage().keyOf("GraniteFalls")).isEqualTo(storageKey);
+        assertThat(azure.storage().keys().get(0).toString()).doesNotContain(storageKey);
         assertThat(scp.publishedRoles()).singleElement()
                 .satisfies(r -> assertThat(r.roleId()).isEqualTo(LabPlan.MP_ROLE_ID));
         assertThat(scp.dnsServer()).isEqualTo(p.dns());
@@ -129,5 +141,7 @@ class LabPlanTest {
         String before = Files.readString(Path.of(p.clientTls().certFile()));
         p.materialize();
         assertThat(Files.readString(Path.of(p.clientTls().certFile()))).isEqualTo(before);
+        // … and the storage key (Azurite's account data stays readable across lab runs)
+        assertThat(p.storageKey()).isEqualTo(storageKey);
     }
 }

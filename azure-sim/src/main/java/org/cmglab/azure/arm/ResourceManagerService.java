@@ -509,12 +509,16 @@ public final class ResourceManagerService implements HttpService, AutoCloseable 
         return r;
     }
 
-    /** Worker thread: run the instances and the load balancer, then storage and DNS; on failure undo all of it. */
+    /**
+     * Worker thread: the storage account first (as in Azure, a resource the VMs depend on; a CMG name without a
+     * storage account fails before any instance starts), then the instances and the load balancer, then DNS; on
+     * failure undo all of it.
+     */
     private void create(ArmDeployment d, Operation op) {
         DeploymentPlan p = d.plan;
         try {
-            fabric.deploy(p);
             storage.create(p.prefix(), blobEndpoint(p.prefix()));
+            fabric.deploy(p);
             zone.putA(p.deploymentName(), fabric.vipAddress());
             zone.putA(storageHost(p.prefix()), fabric.storageAddress());
             if (d.kind == Kind.VMSS) {

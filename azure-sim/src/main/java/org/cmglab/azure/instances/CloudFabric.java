@@ -72,6 +72,7 @@ public final class CloudFabric implements AutoCloseable {
     private volatile Duration readyTimeout = Duration.ofSeconds(30);
     private volatile Duration stopGrace = Duration.ofSeconds(10);
     private volatile Duration probeInterval = Duration.ofSeconds(1);
+    private volatile InstanceListener listener = InstanceListener.NONE;
 
     /**
      * @param launcher       how instances are started; null = {@code java -jar config.cmgServiceJar()}
@@ -93,6 +94,22 @@ public final class CloudFabric implements AutoCloseable {
     public String storageAddress() { return storageAddress; }
     public LoadBalancer loadBalancer() { return lb; }
     public int port(int real) { return real + config.portOffset(); }
+
+    /** Told about every instance state change (e.g. the storage account's {@code CMGInstances} table). */
+    public CloudFabric listener(InstanceListener l) {
+        this.listener = l == null ? InstanceListener.NONE : l;
+        return this;
+    }
+
+    private void state(FabricDeployment d, VmInstance v, InstanceState s, String why) {
+        v.state(s, why);
+        try {
+            listener.changed(new InstanceListener.Change(d.plan.prefix(), d.plan.serviceName(), v.roleInstance(), s,
+                    v.address, why, v.since));
+        } catch (RuntimeException e) {
+            log.warn("instance listener failed for {} of {}: {}", v.roleInstance(), d.plan.serviceName(), e.toString());
+        }
+    }
 
     /** For tests: shorter waits. */
     public CloudFabric timings(Duration readyTimeout, Duration stopGrace, Duration probeInterval) {
@@ -295,7 +312,7 @@ public final class CloudFabric implements AutoCloseable {
         v.config = c;
         v.exitCode = null;
         v.stopping = false;
-        v.state(InstanceState.BusyRole, "starting");
+        state(d, v, InstanceState.BusyRole, "starting");
         LaunchedInstance l = launcher.launch(c, v.configFile, v.outFile);
         v.launched = l;
         log.info("{} of {} started (pid {}) on {}", v.roleInstance(), d.plan.serviceName(), l.pid(), v.address);
@@ -308,10 +325,10 @@ public final class CloudFabric implements AutoCloseable {
         }
         v.exitCode = code;
         if (v.stopping) {
-            v.state(InstanceState.Stopped, "stopped (exit code " + code + ")");
+            state(d, v, InstanceState.Stopped, "stopped (exit code " + code + ")");
             return;
         }
-        v.state(InstanceState.Crashed, "exited unexpectedly with code " + code);
+        state(d, v, InstanceState.Crashed, "exited unexpectedly with code " + code);
         Backend b = d.pool.backend(v.index);
         if (b != null) {
             b.markDown("process exited with code " + code);
@@ -359,7 +376,7 @@ public final class CloudFabric implements AutoCloseable {
                 throw new DeploymentException("Interrupted", "interrupted waiting for " + v.roleInstance());
             }
         }
-        v.state(InstanceState.ReadyRole, "ready");
+        state(d, v, InstanceState.ReadyRole, "ready");
         Backend b = d.pool.backend(v.index);
         if (b == null) {
             d.pool.add(new Backend(v.index, v.roleInstance(), v.config.frontDoor(), v.config.admin()));
@@ -386,10 +403,10 @@ public final class CloudFabric implements AutoCloseable {
         try {
             launch(d, v);
         } catch (IOException e) {
-            v.state(InstanceState.Crashed, "restart failed: " + e);
+            state(d, v, InstanceState.Crashed, "restart failed: " + e);
             throw new DeploymentException("RestartFailed", v.roleInstance() + ": " + e, e);
         }
-        v.state(InstanceState.RestartingRole, why);
+        state(d, v, InstanceState.RestartingRole, why);
         awaitReady(d, v);
     }
 
@@ -400,7 +417,7 @@ public final class CloudFabric implements AutoCloseable {
         if (l != null) {
             l.stop(stopGrace);
         }
-        v.state(InstanceState.Stopped, why);
+        state(d, v, InstanceState.Stopped, why);
         d.instances.remove(v.index);
         log.info("{} of {} stopped ({})", v.roleInstance(), d.plan.serviceName(), why);
     }

@@ -83,7 +83,7 @@ class ResourceManagerServiceTest {
         AzureSimConfig cfg = new AzureSimConfig("public", TENANT, SUB, new Endpoint("127.88.2.1", 0),
                 new Endpoint("127.88.2.1", 0), new Endpoint("127.88.2.1", 0), null, List.of(), List.of(), VIP,
                 "127.88.2.", OFFSET, "none.jar", List.of(), dir.resolve("state").toString(),
-                dir.resolve("logs").toString(), "127.88.5.10");
+                dir.resolve("logs").toString(), "127.88.5.10", null);
         fabric = new CloudFabric(cfg, group, launcher, "127.88.5.10")
                 .timings(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMillis(200));
         zone = new FakeZone();

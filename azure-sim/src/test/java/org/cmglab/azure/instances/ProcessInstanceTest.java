@@ -36,7 +36,7 @@ class ProcessInstanceTest {
         AzureSimConfig cfg = new AzureSimConfig("public", "t", "s", new Endpoint("127.88.3.1", 0),
                 new Endpoint("127.88.3.1", 0), new Endpoint("127.88.3.1", 0), null, List.of(), List.of(),
                 "127.88.3.5", "127.88.3.", 30000, "none.jar", List.of(), dir.resolve("state").toString(),
-                dir.resolve("logs").toString(), "127.88.5.10");
+                dir.resolve("logs").toString(), "127.88.5.10", null);
         InstanceLauncher launcher = new ProcessInstanceLauncher(config -> {
             List<String> cmd = new ArrayList<>(ProcessInstanceLauncher.javaPrefix());
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ReadyMain.class.getName(),

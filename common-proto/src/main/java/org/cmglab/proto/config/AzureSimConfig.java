@@ -23,11 +23,14 @@ import java.util.Objects;
  * @param stateDir              where deployments, instance configs and certificates are kept
  * @param logDir                lab log folder
  * @param storageAddress        where storage account names ({@code <account>.blob.core.windows.net}) resolve: Azurite
+ * @param storage               the Azurite that holds the CMG's storage account (containers, tables) and the
+ *                              accounts' keys; null = no storage (the account is only recorded)
  */
 public record AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
                              Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
                              String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
-                             List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress) {
+                             List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
+                             StorageService storage) {
     public AzureSimConfig {
         Objects.requireNonNull(environment, "environment");
         Objects.requireNonNull(tenantId, "tenantId");
@@ -59,6 +62,48 @@ public record AzureSimConfig(String environment, String tenantId, String subscri
 
     /** A directory user. */
     public record DirectoryUser(String userPrincipalName, String objectId, String displayName, String password) {}
+
+    /**
+     * The Azurite that plays Azure Storage for the CMG's storage account. Azure-sim reaches it path-style
+     * ({@code <endpoint>/<account>}, Azurite's IP-style URLs) with the account's shared key.
+     *
+     * @param blobEndpoint  e.g. {@code http://127.77.5.10:10000} (loopback, no account path)
+     * @param tableEndpoint e.g. {@code http://127.77.5.10:10002}
+     * @param keys          the storage accounts Azurite was started with and their keys (base64); secrets, never
+     *                      logged ({@link StorageAccountKey#toString()} hides the key)
+     */
+    public record StorageService(String blobEndpoint, String tableEndpoint, List<StorageAccountKey> keys) {
+        public StorageService {
+            Objects.requireNonNull(blobEndpoint, "blobEndpoint");
+            Objects.requireNonNull(tableEndpoint, "tableEndpoint");
+            Loopback.require(java.net.URI.create(blobEndpoint).getHost(), "storage.blobEndpoint");
+            Loopback.require(java.net.URI.create(tableEndpoint).getHost(), "storage.tableEndpoint");
+            keys = keys == null ? List.of() : List.copyOf(keys);
+        }
+
+        /** The key of {@code account} (case-insensitive; storage account names are lower case), or null. */
+        public String keyOf(String account) {
+            for (StorageAccountKey k : keys) {
+                if (k.account().equalsIgnoreCase(account)) {
+                    return k.key();
+                }
+            }
+            return null;
+        }
+    }
+
+    /** A storage account and its shared key (base64). */
+    public record StorageAccountKey(String account, String key) {
+        public StorageAccountKey {
+            Objects.requireNonNull(account, "account");
+            Objects.requireNonNull(key, "key");
+        }
+
+        @Override
+        public String toString() {
+            return "StorageAccountKey[account=" + account + ", key=(hidden)]";
+        }
+    }
 
     /** A DNS record: {@code A} (value = loopback address) or {@code CNAME} (value = target name). */
     public record DnsRecord(String name, String type, String value) {}

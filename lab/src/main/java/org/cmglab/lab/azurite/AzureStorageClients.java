@@ -46,6 +46,28 @@ public final class AzureStorageClients {
                 .buildClient();
     }
 
+    /** Blob client of one of {@link RunningAzurite#accounts()}, path-style endpoint, shared key. */
+    public static BlobServiceClient blob(RunningAzurite azurite, String account) {
+        return new BlobServiceClientBuilder()
+                .endpoint(azurite.blobEndpoint(account))
+                .credential(new com.azure.storage.common.StorageSharedKeyCredential(account,
+                        azurite.accounts().get(account)))
+                .httpClient(httpClient())
+                .serviceVersion(BLOB_SERVICE_VERSION)
+                .buildClient();
+    }
+
+    /** Table client of one of {@link RunningAzurite#accounts()}, path-style endpoint, shared key. */
+    public static TableServiceClient tables(RunningAzurite azurite, String account) {
+        return new TableServiceClientBuilder()
+                .endpoint(azurite.tableEndpoint(account))
+                .credential(new com.azure.core.credential.AzureNamedKeyCredential(account,
+                        azurite.accounts().get(account)))
+                .httpClient(httpClient())
+                .serviceVersion(TABLE_SERVICE_VERSION)
+                .buildClient();
+    }
+
     static HttpClient httpClient() {
         return new JdkHttpClientBuilder().build();
     }

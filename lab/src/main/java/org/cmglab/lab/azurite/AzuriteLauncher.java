@@ -74,6 +74,8 @@ public final class AzuriteLauncher {
     private final Duration readyTimeout;
     private final Duration npmInstallTimeout;
     private final PrintStream out;
+    /** Account name → key; always starts with devstoreaccount1 (Azurite drops it when AZURITE_ACCOUNTS is set). */
+    private final java.util.Map<String, String> accounts;
 
     private AzuriteLauncher(Builder b) {
         this.home = Objects.requireNonNull(b.home, "home (repository root) is required").toAbsolutePath().normalize();
@@ -89,6 +91,23 @@ public final class AzuriteLauncher {
         this.readyTimeout = b.readyTimeout;
         this.npmInstallTimeout = b.npmInstallTimeout;
         this.out = b.out;
+        java.util.Map<String, String> a = new java.util.LinkedHashMap<>();
+        a.put(ACCOUNT_NAME, ACCOUNT_KEY);
+        a.putAll(b.accounts);
+        this.accounts = java.util.Collections.unmodifiableMap(a);
+    }
+
+    /**
+     * The {@code AZURITE_ACCOUNTS} value ({@code name:key;name:key}), or null when only devstoreaccount1 is wanted
+     * (Azurite's default). Contains keys: never log it.
+     */
+    String azuriteAccountsEnv() {
+        if (accounts.size() == 1) {
+            return null;
+        }
+        StringBuilder sb = new StringBuilder();
+        accounts.forEach((n, k) -> sb.append(sb.length() == 0 ? "" : ";").append(n).append(':').append(k));
+        return sb.toString();
     }
 
     public static Builder builder() {
@@ -178,6 +197,9 @@ public final class AzuriteLauncher {
 
     private RunningAzurite startDocker(int[] ports) {
         AzuriteContainer container = new TelemetryFreeAzuriteContainer(DOCKER_IMAGE);
+        if (azuriteAccountsEnv() != null) {
+            container.withEnv("AZURITE_ACCOUNTS", azuriteAccountsEnv());
+        }
         if (https()) {
             container.withSsl(MountableFile.forHostPath(certPem), MountableFile.forHostPath(keyPem));
         }
@@ -206,7 +228,7 @@ public final class AzuriteLauncher {
             throw e;
         }
         out.println(line);
-        return new Running(Mode.DOCKER, ep, line, null, container);
+        return new Running(Mode.DOCKER, ep, line, null, container, accounts);
     }
 
     /** Adds {@code --disableTelemetry} to the command line that {@link AzuriteContainer} builds in configure(). */
@@ -260,13 +282,16 @@ public final class AzuriteLauncher {
                 .directory(workDir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        if (azuriteAccountsEnv() != null) {
+            pb.environment().put("AZURITE_ACCOUNTS", azuriteAccountsEnv());
+        }
         Process p;
         try {
             p = pb.start();
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + bin + " (is Node.js on the PATH?): " + e.getMessage(), e);
         }
-        Running running = new Running(Mode.NPM, ep, null, p, null);
+        Running running = new Running(Mode.NPM, ep, null, p, null, accounts);
         try {
             waitUntilReady(ep,
                     () -> p.isAlive() ? null : "azurite exited with code " + p.exitValue(),
@@ -527,7 +552,11 @@ public final class AzuriteLauncher {
         private final AtomicBoolean closed = new AtomicBoolean();
         private final Thread hook;
 
-        Running(Mode mode, Endpoints ep, String line, Process process, AzuriteContainer container) {
+        private final java.util.Map<String, String> accounts;
+
+        Running(Mode mode, Endpoints ep, String line, Process process, AzuriteContainer container,
+                java.util.Map<String, String> accounts) {
+            this.accounts = accounts;
             this.mode = mode;
             this.ep = ep;
             this.line = line;
@@ -575,6 +604,29 @@ public final class AzuriteLauncher {
         @Override
         public String accountKey() {
             return ACCOUNT_KEY;
+        }
+
+        @Override
+        public java.util.Map<String, String> accounts() {
+            return accounts;
+        }
+
+        @Override
+        public String blobEndpoint(String account) {
+            return ep.base(ep.blobPort) + "/" + requireAccount(account);
+        }
+
+        @Override
+        public String tableEndpoint(String account) {
+            return ep.base(ep.tablePort) + "/" + requireAccount(account);
+        }
+
+        private String requireAccount(String account) {
+            if (!accounts.containsKey(account)) {
+                throw new IllegalArgumentException("Azurite was not started with account " + account + " (it has "
+                        + accounts.keySet() + ")");
+            }
+            return account;
         }
 
         @Override
@@ -645,8 +697,40 @@ public final class AzuriteLauncher {
         private Duration readyTimeout = Duration.ofSeconds(60);
         private Duration npmInstallTimeout = Duration.ofMinutes(10);
         private PrintStream out = System.out;
+        private final java.util.Map<String, String> accounts = new java.util.LinkedHashMap<>();
 
         private Builder() {}
+
+        /**
+         * Adds a storage account (repeatable), passed to Azurite as {@code AZURITE_ACCOUNTS} (npm: the process
+         * environment; Docker: the container environment). devstoreaccount1 with its well-known key is always kept.
+         *
+         * @param name      3–24 lower-case letters and digits (an Azure storage account name)
+         * @param base64Key the account key, base64 (a secret: never logged)
+         */
+        public Builder account(String name, String base64Key) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(base64Key, "base64Key");
+            if (!name.matches("[a-z0-9]{3,24}")) {
+                throw new IllegalArgumentException("storage account name: " + name
+                        + " (expected: 3-24 lower-case letters and digits)");
+            }
+            if (name.equals(ACCOUNT_NAME)) {
+                throw new IllegalArgumentException(ACCOUNT_NAME + " is always present with its well-known key");
+            }
+            try {
+                if (java.util.Base64.getDecoder().decode(base64Key).length == 0) {
+                    throw new IllegalArgumentException("empty");
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the key of storage account " + name + " is not base64", e);
+            }
+            if (base64Key.contains(";") || base64Key.contains(":")) {
+                throw new IllegalArgumentException("the key of storage account " + name + " is not base64");
+            }
+            accounts.put(name, base64Key);
+            return this;
+        }
 
         /** The repository root (holds {@code tools/azurite}). */
         public Builder home(Path repoRoot) {

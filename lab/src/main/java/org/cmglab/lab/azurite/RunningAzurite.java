@@ -32,6 +32,18 @@ public interface RunningAzurite extends AutoCloseable {
 
     String accountKey();
 
+    /**
+     * Every storage account Azurite serves, name → base64 key: devstoreaccount1 (well-known key) plus each
+     * {@link AzuriteLauncher.Builder#account(String, String)}. The keys are secrets: never log them.
+     */
+    java.util.Map<String, String> accounts();
+
+    /** Path-style blob endpoint of {@code account}, e.g. {@code http://127.0.0.1:10000/granitefalls}. */
+    String blobEndpoint(String account);
+
+    /** Path-style table endpoint of {@code account}. */
+    String tableEndpoint(String account);
+
     /** The one line announced at start, naming the mode, the version and the blob endpoint. */
     String describe();
 

@@ -111,6 +111,73 @@ class AzuriteLauncherTest {
     }
 
     @Test
+    void extraAccountServesBlobsWithItsOwnKeyAndDevstoreaccount1Stays() throws Exception {
+        byte[] k = new byte[32];
+        new java.security.SecureRandom().nextBytes(k);
+        String key = java.util.Base64.getEncoder().encodeToString(k);
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try (RunningAzurite azurite = AzuriteLauncher.builder()
+                .home(repoRoot())
+                .workDir(work)
+                .host("127.0.0.1")
+                .preferDocker(false)
+                .account("granitefalls", key)
+                .out(new PrintStream(captured, true, StandardCharsets.UTF_8))
+                .build()
+                .start()) {
+            assertThat(azurite.accounts()).containsOnlyKeys(AzuriteLauncher.ACCOUNT_NAME, "granitefalls")
+                    .containsEntry("granitefalls", key);
+            assertThat(azurite.blobEndpoint("granitefalls")).matches("http://127\\.0\\.0\\.1:\\d+/granitefalls");
+
+            // blob round trip under the extra account, with its key
+            BlobServiceClient blobs = AzureStorageClients.blob(azurite, "granitefalls");
+            BlobClient blob = blobs.createBlobContainer("cmg-content").getBlobClient("pkg/P0100001.bin");
+            byte[] payload = "content of the granitefalls account".getBytes(StandardCharsets.UTF_8);
+            blob.upload(BinaryData.fromBytes(payload));
+            assertThat(blob.downloadContent().toBytes()).isEqualTo(payload);
+            assertThat(blobs.listBlobContainers().stream().map(c -> c.getName())).containsExactly("cmg-content");
+            TableClient table = AzureStorageClients.tables(azurite, "granitefalls")
+                    .createTableIfNotExists("CMGInstances");
+            table.upsertEntity(new TableEntity("GraniteFalls.contoso.com", "ProxyService_IN_0")
+                    .addProperty("State", "ReadyRole"));
+            assertThat(table.getEntity("GraniteFalls.contoso.com", "ProxyService_IN_0").getProperty("State"))
+                    .isEqualTo("ReadyRole");
+
+            // the default account is still served (AZURITE_ACCOUNTS lists it too), and its data is separate
+            assertThat(AzureStorageClients.blob(azurite).listBlobContainers().stream().map(c -> c.getName()))
+                    .doesNotContain("cmg-content");
+
+            // the extra account with a wrong key is refused
+            byte[] w = new byte[32];
+            new java.security.SecureRandom().nextBytes(w);
+            BlobServiceClient wrong = new com.azure.storage.blob.BlobServiceClientBuilder()
+                    .endpoint(azurite.blobEndpoint("granitefalls"))
+                    .credential(new com.azure.storage.common.StorageSharedKeyCredential("granitefalls",
+                            java.util.Base64.getEncoder().encodeToString(w)))
+                    .httpClient(AzureStorageClients.httpClient())
+                    .retryOptions(new com.azure.storage.common.policy.RequestRetryOptions(
+                            com.azure.storage.common.policy.RetryPolicyType.FIXED, 1, 10, 100L, 100L, null))
+                    .serviceVersion(AzureStorageClients.BLOB_SERVICE_VERSION)
+                    .buildClient();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> wrong.listBlobContainers().stream().toList())
+                    .isInstanceOfSatisfying(com.azure.storage.blob.models.BlobStorageException.class,
+                            e -> assertThat(e.getStatusCode()).isEqualTo(403));
+            // the key is never printed
+            assertThat(captured.toString(StandardCharsets.UTF_8)).doesNotContain(key);
+        }
+    }
+
+    @Test
+    void accountRejectsBadNamesAndKeys() {
+        var b = AzuriteLauncher.builder();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.account("Granite-Falls", "a2V5"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("lower-case");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.account("granitefalls", "not base64!"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not base64")
+                .hasMessageNotContaining("not base64!");
+    }
+
+    @Test
     void refusesNonLoopbackHost() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> AzuriteLauncher.builder()
                         .home(repoRoot()).workDir(work).host("0.0.0.0").build())
