@@ -4,6 +4,7 @@ import io.netty.handler.ssl.SslContext;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.cmglab.azure.arm.ResourceManagerService;
 import org.cmglab.azure.arm.StorageProvisioner;
@@ -80,7 +81,15 @@ public final class AzureSim implements AutoCloseable {
         ResourceManagerService arm = new ResourceManagerService(env, c.subscriptionId(), c.tenantId(),
                 EntraIdService.armVerifier(env, c.tenantId(), signer, clock), dns.zone(), fabric, provisioner);
         Map<String, HttpService> services = new LinkedHashMap<>();
-        services.put(env.loginHost(), new EntraIdService(env, c.tenantId(), c.apps(), c.users(), signer, clock));
+        List<java.security.cert.X509Certificate> deviceCas = new java.util.ArrayList<>();
+        for (String f : c.deviceCaFiles()) {
+            deviceCas.addAll(org.cmglab.proto.pki.Pem.readCertificates(Path.of(f)));
+        }
+        services.put(env.loginHost(), new EntraIdService(env, c.tenantId(), c.apps(), c.users(), signer, clock,
+                deviceCas));
+        log.info("Entra ID: {} app registration(s), {} user(s), device tokens {}", c.apps().size(), c.users().size(),
+                deviceCas.isEmpty() ? "disabled (no device CA)" : "for devices certified by " + deviceCas.stream()
+                        .map(x -> x.getSubjectX500Principal().getName()).toList());
         services.put(env.managementHost(), arm);
         services.put(env.graphHost(), new GraphService(env, c.tenantId(), c.users(), signer, clock));
         IssuedCert tls = IssuedCert.readPem(Path.of(c.frontTls().certFile()), Path.of(c.frontTls().keyFile()));

@@ -365,7 +365,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new AzureSimConfig(e.name(), TENANT_ID, SUBSCRIPTION_ID, azureFront(), dns(), azureAdmin(), azureFrontTls(),
                 apps, users, vipAddress(), instanceAddressPrefix(), portOffset, jar(CMG_SERVICE).toString(),
                 customerZone(), stateDir.resolve("azure").toString(), logDir().toString(), azuriteAddress(),
-                storageService(storageKey));
+                storageService(storageKey), List.of(rootCertFile().toString()));
     }
 
     public ScpConfig scpConfig(String scpSecret) {

@@ -51,13 +51,16 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /common/discovery/instance?api-version=1.1&authorization_endpoint=…} — MSAL instance discovery.</li>
  *   <li>{@code POST /{tenant}/oauth2/v2.0/token} ({@code scope=<resource>/.default}) and {@code POST /{tenant}/oauth2/token}
  *       (v1, {@code resource=<resource>}), form-encoded, grants {@code client_credentials} (secret in the body or HTTP
- *       Basic) and {@code password} (ROPC: the lab's stand-in for interactive user sign-in).</li>
+ *       Basic), {@code password} (ROPC: the lab's stand-in for interactive user sign-in) and the device grant
+ *       {@code urn:ietf:params:oauth:grant-type:jwt-bearer} (below).</li>
  * </ul>
  *
- * <h2>Not here yet: device tokens</h2>
- * Windows obtains the CMG <em>device</em> token through WAM with the device's workplace-join (PRT) credential, not through
- * any grant an emulator client could honestly replay here. Device tokens (and the {@code deviceid} claim CCM_STS logs)
- * come with the client-authentication issue (client-sim + CCM_STS); this service issues app and user tokens only.
+ * <h2>Device tokens</h2>
+ * Windows obtains the CMG <em>device</em> token through WAM with the device's primary refresh token, which the lab does
+ * not emulate. Its stand-in keeps what matters to the CMG: the device proves itself with the device certificate the
+ * directory's device CA issued ({@code CN=<device id>}), in an RFC 7523 JWT-bearer assertion (see
+ * {@link DeviceAssertionVerifier}), and gets a token with {@code idtyp: device} and the {@code deviceid} claim that
+ * CCM_STS logs.
  *
  * <h2>Access token (what Resource Manager, Graph and the CMG may rely on)</h2>
  * Every token is a v1.0 access token — real Entra ID issues v1 tokens to resources that do not opt into v2 (Resource
@@ -103,8 +106,21 @@ public final class EntraIdService implements HttpService {
     private final Clock clock;
     private final String jwksJson;
 
+    private final DeviceAssertionVerifier devices;
+
     public EntraIdService(AzureEnvironment env, String tenantId, List<AzureSimConfig.AppRegistration> apps,
                           List<AzureSimConfig.DirectoryUser> users, JwtSigner signer, Clock clock) {
+        this(env, tenantId, apps, users, signer, clock, List.of());
+    }
+
+    /**
+     * @param deviceCaRoots the device CA(s) whose certificates identify registered devices (Entra's
+     *                      MS-Organization-Access CA in the real service); empty disables device tokens
+     */
+    public EntraIdService(AzureEnvironment env, String tenantId, List<AzureSimConfig.AppRegistration> apps,
+                          List<AzureSimConfig.DirectoryUser> users, JwtSigner signer, Clock clock,
+                          List<java.security.cert.X509Certificate> deviceCaRoots) {
+        this.devices = new DeviceAssertionVerifier(deviceCaRoots, clock);
         this.env = Objects.requireNonNull(env, "env");
         this.tenantId = Objects.requireNonNull(tenantId, "tenantId").toLowerCase(Locale.ROOT);
         this.signer = Objects.requireNonNull(signer, "signer");
@@ -383,6 +399,8 @@ public final class EntraIdService implements HttpService {
                 return clientCredentials(info, form, endpoint, v2, clientId, secret);
             case "password":
                 return password(info, form, endpoint, v2, clientId, secret);
+            case DeviceAssertionVerifier.GRANT:
+                return device(form, endpoint, v2, tenant, clientId, secret);
             default:
                 log.warn("Entra ID: {} refused: unsupported grant_type '{}'", endpoint, grant);
                 return Responses.aadError(400, "unsupported_grant_type", 70003,
@@ -479,6 +497,49 @@ public final class EntraIdService implements HttpService {
         }
         return issue(c.build(), now, v2, res.audience, "user " + user.userPrincipalName() + " via client "
                 + app.clientId());
+    }
+
+    /** Device token: a registered device signs in with its device certificate (see {@link DeviceAssertionVerifier}). */
+    private FullHttpResponse device(Map<String, List<String>> form, String endpoint, boolean v2, String tenant,
+                                    String clientId, String secret) {
+        if (clientId == null) {
+            return missing(endpoint, "client_id");
+        }
+        String assertion = first(form, "assertion");
+        if (assertion == null) {
+            return missing(endpoint, "assertion");
+        }
+        String requested = v2 ? first(form, "scope") : first(form, "resource");
+        if (requested == null) {
+            return missing(endpoint, v2 ? "scope" : "resource");
+        }
+        AzureSimConfig.AppRegistration app = appsById.get(clientId.toLowerCase(Locale.ROOT));
+        if (app == null) {
+            return unknownClient(clientId);
+        }
+        FullHttpResponse bad = checkSecret(app, secret, false);
+        if (bad != null) {
+            return bad;
+        }
+        String url = "https://" + env.loginHost() + "/" + tenant + "/" + endpoint;
+        DeviceAssertionVerifier.Device d;
+        try {
+            d = devices.verify(assertion, url);
+        } catch (DeviceAssertionVerifier.Refused e) {
+            log.warn("Entra ID: device sign-in refused for client {}: AADSTS{} {}", clientId, e.aadsts, e.getMessage());
+            return Responses.aadError(400, "invalid_grant", e.aadsts, e.getMessage());
+        }
+        Resource res = v2 ? resourceFromScopes(requested) : resolveResource(requested);
+        if (res == null || res.audience == null) {
+            return unknownResource(clientId, requested);
+        }
+        Instant now = clock.instant();
+        JWTClaimsSet.Builder c = baseClaims(res.audience, app, now, false);
+        c.claim("idtyp", "device").claim("deviceid", d.deviceId()).claim("oid", d.objectId())
+                .subject(pairwiseSub(d.objectId(), app.clientId()))
+                .claim("scp", res.scopes.isEmpty() ? "user_impersonation" : String.join(" ", res.scopes))
+                .claim("amr", List.of("rsa"));
+        return issue(c.build(), now, v2, res.audience, "device " + d.deviceId() + " via client " + app.clientId());
     }
 
     private JWTClaimsSet.Builder baseClaims(String audience, AzureSimConfig.AppRegistration app, Instant now,

@@ -25,13 +25,16 @@ import java.util.Objects;
  * @param storageAddress        where storage account names ({@code <account>.blob.core.windows.net}) resolve: Azurite
  * @param storage               the Azurite that holds the CMG's storage account (containers, tables) and the
  *                              accounts' keys; null = no storage (the account is only recorded)
+ * @param deviceCaFiles         device CA certificates (PEM files): Entra ID issues device tokens to devices whose
+ *                              certificate ({@code CN=<device id>}) one of them issued; empty = no device tokens
  */
 public record AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
                              Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
                              String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
                              List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
-                             StorageService storage) {
+                             StorageService storage, List<String> deviceCaFiles) {
     public AzureSimConfig {
+        deviceCaFiles = deviceCaFiles == null ? List.of() : List.copyOf(deviceCaFiles);
         Objects.requireNonNull(environment, "environment");
         Objects.requireNonNull(tenantId, "tenantId");
         Objects.requireNonNull(subscriptionId, "subscriptionId");
@@ -42,6 +45,17 @@ public record AzureSimConfig(String environment, String tenantId, String subscri
         users = List.copyOf(users);
         customerZone = List.copyOf(customerZone);
         Loopback.require(storageAddress, "storageAddress");
+    }
+
+    /** Without device CAs (no device tokens). */
+    public AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
+                          Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
+                          String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
+                          List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
+                          StorageService storage) {
+        this(environment, tenantId, subscriptionId, front, dns, admin, frontTls, apps, users, vipAddress,
+                instanceAddressPrefix, portOffset, cmgServiceJar, customerZone, stateDir, logDir, storageAddress, storage,
+                List.of());
     }
 
     public AzureEnvironment env() {
