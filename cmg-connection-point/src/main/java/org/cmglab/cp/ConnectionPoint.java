@@ -140,7 +140,10 @@ public final class ConnectionPoint implements AutoCloseable {
                 log.info("Maintaining connections... removing instance ProxyService_IN_{} ({}:{}): draining its channel"
                         + " [from {}]", t.instanceIndex(), t.host(), t.port(), source);
             }
-            drain(t, e.getValue());
+            ChannelDialer replacement = dialers.entrySet().stream()
+                    .filter(x -> x.getKey().instanceIndex() == t.instanceIndex() && want.contains(x.getKey()))
+                    .map(Map.Entry::getValue).findFirst().orElse(null);
+            drain(t, e.getValue(), replacement);
         }
         // keep instance order in the status page
         List<Map.Entry<ConnectionPointConfig.ChannelTarget, ChannelDialer>> sorted = new ArrayList<>(dialers.entrySet());
@@ -150,15 +153,34 @@ public final class ConnectionPoint implements AutoCloseable {
         reconciledAt = java.time.Instant.now();
     }
 
-    private void drain(ConnectionPointConfig.ChannelTarget t, ChannelDialer d) {
+    /**
+     * Drains {@code d} on the drain executor; a replaced dialer is kept until its replacement is connected (or the
+     * handshake timeout has passed), so the instance is never left without a channel while the new one comes up.
+     */
+    private void drain(ConnectionPointConfig.ChannelTarget t, ChannelDialer d, ChannelDialer replacement) {
         long lateMs = config.channel().toSettings().handshakeTimeout().toMillis() + 1_000;
-        drainer.execute(() -> {
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(lateMs);
+        Runnable close = () -> {
             d.close();
             log.info("Channel to instance ProxyService_IN_{} ({}:{}) is drained", t.instanceIndex(), t.host(), t.port());
-        });
+        };
+        if (replacement == null) {
+            drainer.execute(close);
+        } else {
+            whenConnected(replacement, until, close);
+        }
         // a dial that was in flight when the dialer stopped may still complete: drain that channel too
         java.util.concurrent.CompletableFuture.delayedExecutor(lateMs, java.util.concurrent.TimeUnit.MILLISECONDS,
                 drainer).execute(d::close);
+    }
+
+    private void whenConnected(ChannelDialer replacement, long untilNanos, Runnable then) {
+        if (closed || replacement.connected() || System.nanoTime() >= untilNanos) {
+            drainer.execute(then);
+            return;
+        }
+        java.util.concurrent.CompletableFuture.delayedExecutor(50, java.util.concurrent.TimeUnit.MILLISECONDS, drainer)
+                .execute(() -> whenConnected(replacement, untilNanos, then));
     }
 
     public synchronized List<ConnectionPointConfig.ChannelTarget> targets() {

@@ -196,6 +196,8 @@ class SiteReconciliationTest {
         });
         assertThat(in0.upgrades).isEqualTo(1);
         assertThat(in0single.upgrades).isEqualTo(1); // the CP was not restarted: no second dial on 443
+        // new first, then drain the old: the old channel went only after the new one had said hello
+        assertThat(in0single.closedAt).isGreaterThanOrEqualTo(in0.helloAt);
 
         // scale in to 2: instance 2 is drained and not re-dialled
         siteJson = status(SiteConfigPoller.VMSS, 2);
@@ -256,6 +258,8 @@ class SiteReconciliationTest {
         final List<Http2GoAwayFrame> goAways = new CopyOnWriteArrayList<>();
         final List<ChannelHello> hellos = new CopyOnWriteArrayList<>();
         volatile int upgrades;
+        volatile long helloAt = Long.MAX_VALUE;
+        volatile long closedAt;
 
         Instance(SslContext tls, int port) throws Exception {
             this.port = port;
@@ -311,6 +315,8 @@ class SiteReconciliationTest {
                             return;
                         }
                         hellos.add(Json.read(new String(r.body(), StandardCharsets.UTF_8), ChannelHello.class));
+                        helloAt = Math.min(helloAt, System.nanoTime());
+                        ctx.channel().closeFuture().addListener(x -> closedAt = System.nanoTime());
                         channels.add(ctx.channel());
                     });
                 });
