@@ -29,9 +29,14 @@ public final class ChannelRegistry {
 
     /** A channel serving {@code roleId}, round-robin over the ready ones, or null. */
     public GatewayChannel pick(String roleId) {
+        return pick(roleId, null);
+    }
+
+    /** Like {@link #pick(String)}, but never {@code except} (the channel a request just failed on), or null. */
+    public GatewayChannel pick(String roleId, GatewayChannel except) {
         List<GatewayChannel> ok = new ArrayList<>();
         for (GatewayChannel c : channels) {
-            if (c.serves(roleId)) {
+            if (c != except && c.serves(roleId)) {
                 ok.add(c);
             }
         }
