@@ -43,7 +43,8 @@ public final class ChannelRegistry {
         if (ok.isEmpty()) {
             return null;
         }
-        return ok.get(Math.floorMod(next.getAndIncrement(), ok.size()));
+        // a retry (except != null) does not move the round-robin, so a broken channel is not picked first every time
+        return ok.get(Math.floorMod(except == null ? next.getAndIncrement() : next.get(), ok.size()));
     }
 
     public List<GatewayChannel.Status> status() {
