@@ -25,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -99,6 +100,11 @@ class CmgServiceIntegrationTest {
 
     /** Dials a channel like the connection point; its streams answer 200 with a description of what they saw. */
     static Channel connectFakeCp(SslContext tls, Promise<Void> upgraded) throws InterruptedException {
+        return connectFakeCp(tls, upgraded, new FakeStreams());
+    }
+
+    static Channel connectFakeCp(SslContext tls, Promise<Void> upgraded, ChannelInitializer<Http2StreamChannel> streams)
+            throws InterruptedException {
         return new Bootstrap().group(rt.group()).channel(EventLoops.socketChannelClass())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -107,7 +113,7 @@ class CmgServiceIntegrationTest {
                                 new ConnectorUpgradeHandler(SVC, "conn-test", "cmgcp01.corp.contoso.com", "P01", upgraded,
                                         ctx -> ChannelPipelines.installConnectorSide(ctx.channel(),
                                                 new ChannelTimings(15_000, 5_000).toSettings(), "fake-cp",
-                                                new FakeStreams(), new ChannelInboundHandlerAdapter())));
+                                                streams, new ChannelInboundHandlerAdapter())));
                     }
                 }).connect(frontDoor).sync().channel();
     }
@@ -216,12 +222,85 @@ class CmgServiceIntegrationTest {
         cp.close().sync();
     }
 
-    /** The fake connection point's streams: hello, and a 200 echo (or a 403 for ?REFUSE). */
+    @Test
+    void idempotentRequestsSurviveABrokenConnectionPointAndPostsAreNeverSentTwice() throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().isEmpty());
+        Promise<Void> upGood = rt.group().next().newPromise();
+        Channel good = connectFakeCp(cpTls, upGood);
+        Promise<Void> upBad = rt.group().next().newPromise();
+        FakeStreams bad = new FakeStreams(true);
+        Channel broken = connectFakeCp(cpTls, upBad, bad);
+        try {
+            assertThat(upGood.await(10, TimeUnit.SECONDS) && upGood.isSuccess()).isTrue();
+            assertThat(upBad.await(10, TimeUnit.SECONDS) && upBad.isSuccess()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().size() == 2);
+            IssuedCert client = ca.issue(CertSpec.client("client01.corp.contoso.com"));
+            var tlsCtx = TlsContexts.jdkClient(List.of(ca.root()), client);
+            // round-robin over two channels: among four GETs at least one is first sent to the broken CP
+            for (int i = 0; i < 4; i++) {
+                String path = "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST&get=" + i;
+                TlsTestClient.Raw r = get(client, path, "");
+                assertThat(r.statusLine()).as("GET %d", i).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(r.body()).contains("GET " + path);
+            }
+            assertThat(bad.seen).anyMatch(x -> x.startsWith("GET "));
+            // a PROPFIND with a body is retried with that body intact
+            for (int i = 0; i < 2; i++) {
+                String path = "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_DP_SMSPKG$/P0100001?propfind=" + i;
+                TlsTestClient.Raw r = TlsTestClient.exchange(tlsCtx, SVC, frontDoor, "PROPFIND " + path
+                        + " HTTP/1.1\r\nHost: " + SVC + "\r\nDepth: 1\r\nContent-Length: 11\r\n"
+                        + "Connection: close\r\n\r\n<propfind/>");
+                assertThat(r.statusLine()).as("PROPFIND %d", i).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(r.body()).contains("PROPFIND " + path).contains("body=<propfind/>");
+            }
+            // CCM_POST is never retried: whichever request hit the broken CP gets 502, the good CP never sees it
+            List<String> failed = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String path = "/CCM_Proxy_MutualAuth/" + ROLE + "/ccm_system/request?post=" + i;
+                TlsTestClient.Raw r = TlsTestClient.exchange(tlsCtx, SVC, frontDoor, "CCM_POST " + path
+                        + " HTTP/1.1\r\nHost: " + SVC + "\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+                if (r.status() == 502) {
+                    assertThat(r.statusLine()).isEqualTo("HTTP/1.1 502 CMGService_BadGateway");
+                    failed.add(path);
+                } else {
+                    assertThat(r.statusLine()).isEqualTo("HTTP/1.1 200 OK");
+                    assertThat(r.body()).contains("body=hello");
+                }
+            }
+            assertThat(failed).isNotEmpty();
+            for (String p : failed) {
+                assertThat(bad.seen).contains("CCM_POST " + p);
+                assertThat(seenByCp).noneMatch(x -> x.startsWith("CCM_POST " + p + "\n"));
+            }
+            assertThat(rt.events().snapshot(null)).anyMatch(e -> "retry".equals(e.outcome()));
+        } finally {
+            good.close().sync();
+            broken.close().sync();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().isEmpty());
+    }
+
+    /**
+     * The fake connection point's streams: hello, and a 200 echo (or a 403 for ?REFUSE); a {@code resetting} one
+     * answers the hello, then resets every request stream (recording what it was).
+     */
     static final class FakeStreams extends ChannelInitializer<Http2StreamChannel> {
+        final boolean resetting;
+        final List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        FakeStreams() {
+            this(false);
+        }
+
+        FakeStreams(boolean resetting) {
+            this.resetting = resetting;
+        }
+
         @Override
         protected void initChannel(Http2StreamChannel ch) {
             ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                 Http2Headers h;
+                final StringBuilder body = new StringBuilder();
 
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -230,6 +309,7 @@ class CmgServiceIntegrationTest {
                         h = f.headers();
                         end = f.isEndStream();
                     } else if (msg instanceof Http2DataFrame d) {
+                        body.append(d.content().toString(StandardCharsets.UTF_8));
                         end = d.isEndStream();
                     }
                     ReferenceCountUtil.release(msg);
@@ -241,6 +321,12 @@ class CmgServiceIntegrationTest {
                         reply(ctx, "200", null, Json.writeCompact(new ChannelHello(ChannelProtocol.UPGRADE_TOKEN,
                                 "conn-test", "cmgcp01.corp.contoso.com", "P01", "HTTPS",
                                 List.of(new ChannelHello.Role(ROLE, "MP")))));
+                        return;
+                    }
+                    if (resetting) {
+                        seen.add(h.method() + " " + path);
+                        ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(
+                                io.netty.handler.codec.http2.Http2Error.INTERNAL_ERROR));
                         return;
                     }
                     if (path.endsWith("BIG")) {
@@ -264,6 +350,9 @@ class CmgServiceIntegrationTest {
                     StringBuilder sb = new StringBuilder(h.method() + " " + path + "\n");
                     names.forEach((lower, original) -> sb.append(original).append('=').append(h.get(lower)).append('\n'));
                     sb.append("auth=").append(h.get(ChannelProtocol.H2_CLIENT_AUTH)).append('\n');
+                    if (body.length() > 0) {
+                        sb.append("body=").append(body).append('\n');
+                    }
                     seenByCp.add(sb.toString());
                     reply(ctx, "200", "OK", sb.toString());
                 }

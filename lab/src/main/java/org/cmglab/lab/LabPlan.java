@@ -385,7 +385,11 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
                 logDir().toString());
     }
 
-    /** One channel per VM instance, dialled by the service name: 443 with one instance, 10124+i with several. */
+    /**
+     * One channel per VM instance, dialled by the service name: 443 with one instance, 10124+i with several. These
+     * are the starting targets; the connection point then follows the instance count it reads from the SCP's admin
+     * status (scale out / in without a restart).
+     */
     public ConnectionPointConfig connectionPointConfig() {
         List<ConnectionPointConfig.ChannelTarget> targets = new ArrayList<>();
         for (int i = 0; i < instances; i++) {
@@ -393,7 +397,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         }
         return new ConnectionPointConfig(CP_FQDN, SITE_CODE, connectionPointAddress(), targets, connectionPointTls(),
                 List.of(rootCertFile().toString()), List.of(new RoleRoute(MP_ROLE_ID, "MP", mpInternalUrl())), hosts(),
-                connectionPointAdmin(), null, logDir().toString(), dns());
+                connectionPointAdmin(), null, logDir().toString(), dns(), scpAdmin(),
+                ConnectionPointConfig.DEFAULT_SITE_POLL_MILLIS);
     }
 
     public SiteSimConfig siteSimConfig() {

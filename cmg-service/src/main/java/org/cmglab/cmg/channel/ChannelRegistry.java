@@ -29,16 +29,22 @@ public final class ChannelRegistry {
 
     /** A channel serving {@code roleId}, round-robin over the ready ones, or null. */
     public GatewayChannel pick(String roleId) {
+        return pick(roleId, null);
+    }
+
+    /** Like {@link #pick(String)}, but never {@code except} (the channel a request just failed on), or null. */
+    public GatewayChannel pick(String roleId, GatewayChannel except) {
         List<GatewayChannel> ok = new ArrayList<>();
         for (GatewayChannel c : channels) {
-            if (c.serves(roleId)) {
+            if (c != except && c.serves(roleId)) {
                 ok.add(c);
             }
         }
         if (ok.isEmpty()) {
             return null;
         }
-        return ok.get(Math.floorMod(next.getAndIncrement(), ok.size()));
+        // a retry (except != null) does not move the round-robin, so a broken channel is not picked first every time
+        return ok.get(Math.floorMod(except == null ? next.getAndIncrement() : next.get(), ok.size()));
     }
 
     public List<GatewayChannel.Status> status() {

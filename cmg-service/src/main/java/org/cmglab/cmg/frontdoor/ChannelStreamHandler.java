@@ -39,15 +39,38 @@ final class ChannelStreamHandler extends ChannelInboundHandlerAdapter {
     private final Channel client;
     private final ForwardedRequest request;
     private final Runnable onComplete;
+    private final Retry retry;
     private ScheduledFuture<?> timeout;
     private boolean responseStarted;
     private boolean completed;
     private Channel stream;
 
+    /** Offered a request whose stream failed before any response byte reached the client. */
+    interface Retry {
+        /** @return true when the request is sent again elsewhere (this handler then stays silent) */
+        boolean tryAgain(String why);
+    }
+
     ChannelStreamHandler(Channel client, ForwardedRequest request, Runnable onComplete) {
+        this(client, request, onComplete, null);
+    }
+
+    /** @param retry null = a failure is always answered to the client (502) */
+    ChannelStreamHandler(Channel client, ForwardedRequest request, Runnable onComplete, Retry retry) {
         this.client = client;
         this.request = request;
         this.onComplete = onComplete;
+        this.retry = retry;
+    }
+
+    /** Hands the request to {@link #retry} if nothing was sent to the client yet and it takes it. */
+    private boolean retried(String why) {
+        if (completed || responseStarted || retry == null || !retry.tryAgain(why)) {
+            return false;
+        }
+        completed = true;
+        cancelTimeout();
+        return true;
     }
 
     @Override
@@ -102,7 +125,12 @@ final class ChannelStreamHandler extends ChannelInboundHandlerAdapter {
                 client.write(new DefaultHttpContent(d.content()));
             }
         } else if (msg instanceof Http2ResetFrame r) {
-            protocolError(ctx, "the connection point reset the stream (" + r.errorCode() + ")");
+            String why = "the connection point reset the stream (" + r.errorCode() + ")";
+            if (retried(why)) {
+                ctx.close();
+                return;
+            }
+            protocolError(ctx, why);
         } else {
             ReferenceCountUtil.release(msg);
         }
@@ -181,7 +209,7 @@ final class ChannelStreamHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        if (!completed) {
+        if (!completed && !retried("the channel closed before the connection point answered")) {
             String why = "the channel closed before the connection point answered";
             request.failure(502, "CMGService_BadGateway", "F4", "channel-closed", why);
             fail(502, "CMGService_BadGateway", why);

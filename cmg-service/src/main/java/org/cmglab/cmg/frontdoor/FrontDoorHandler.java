@@ -116,15 +116,15 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
             Responses.send(ctx, 503, "CMGService_NoConnectionPoint", why, keepAlive);
             return;
         }
-        forward(ctx, req, gc, traceId, auth, keepAlive);
+        forward(ctx, req, gc, traceId, auth, keepAlive, pp.roleId());
     }
 
+    /** Methods retried once on another channel when the first one fails before any response byte was sent. */
+    static final java.util.Set<String> IDEMPOTENT = java.util.Set.of("GET", "HEAD", "PROPFIND", "OPTIONS");
+
     private void forward(ChannelHandlerContext ctx, FullHttpRequest req, GatewayChannel gc, String traceId,
-                         String auth, boolean keepAlive) {
+                         String auth, boolean keepAlive, String roleId) {
         String messageId = UUID.randomUUID().toString();
-        String protocol = "HTTP/2 stream on " + gc.transport() + " channel (opened by the CP)";
-        ForwardedRequest fr = new ForwardedRequest(ctx, fd.events(), messageId, traceId, req.method().name(), req.uri(),
-                fd.instance(), "cmg-connection-point", protocol, gc.localPort(), fd.requestTimeoutMs(), keepAlive);
         Http2Headers h = new DefaultHttp2Headers().method(req.method().name()).path(req.uri()).scheme("https")
                 .authority(req.headers().get(HttpHeaderNames.HOST, ""));
         List<String> names = new ArrayList<>();
@@ -139,35 +139,119 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
         h.set(ChannelProtocol.H2_HEADER_NAMES, HeaderNames.encode(names));
         h.set(ChannelProtocol.H2_MESSAGE_ID, messageId);
         h.set(ChannelProtocol.H2_CLIENT_AUTH, auth + subject(ctx));
+        String method = req.method().name();
+        boolean idempotent = IDEMPOTENT.contains(method);
         ByteBuf body = req.content().readableBytes() > 0 ? req.content().retainedDuplicate() : null;
+        // a retained copy of the body while a retry is possible (idempotent methods only), released on completion
+        ByteBuf spare = idempotent && body != null ? req.content().retainedDuplicate() : null;
         ctx.channel().config().setAutoRead(false);
-        ChannelStreamHandler sh = new ChannelStreamHandler(ctx.channel(), fr, () -> {
+        new Forward(ctx, messageId, traceId, method, req.uri(), roleId, h, keepAlive, idempotent, spare).send(gc, body);
+    }
+
+    /**
+     * One client request and its attempts: the first on the picked channel, at most one more on another ready
+     * channel of the role when the first fails before any response byte was sent and the method is idempotent.
+     * {@code CCM_POST}, {@code BITS_POST}, {@code POST}… are never sent twice: the client gets 502.
+     */
+    private final class Forward {
+        private final ChannelHandlerContext ctx;
+        private final String messageId;
+        private final String traceId;
+        private final String method;
+        private final String uri;
+        private final String roleId;
+        private final Http2Headers headers;
+        private final boolean keepAlive;
+        private final boolean idempotent;
+        private final java.util.concurrent.atomic.AtomicReference<ByteBuf> spare;
+        private final java.util.concurrent.atomic.AtomicBoolean retried = new java.util.concurrent.atomic.AtomicBoolean();
+
+        Forward(ChannelHandlerContext ctx, String messageId, String traceId, String method, String uri, String roleId,
+                Http2Headers headers, boolean keepAlive, boolean idempotent, ByteBuf spare) {
+            this.ctx = ctx;
+            this.messageId = messageId;
+            this.traceId = traceId;
+            this.method = method;
+            this.uri = uri;
+            this.roleId = roleId;
+            this.headers = headers;
+            this.keepAlive = keepAlive;
+            this.idempotent = idempotent;
+            this.spare = new java.util.concurrent.atomic.AtomicReference<>(spare);
+        }
+
+        void send(GatewayChannel gc, ByteBuf body) {
+            String protocol = "HTTP/2 stream on " + gc.transport() + " channel (opened by the CP)";
+            ForwardedRequest fr = new ForwardedRequest(ctx, fd.events(), messageId, traceId, method, uri,
+                    fd.instance(), "cmg-connection-point", protocol, gc.localPort(), fd.requestTimeoutMs(), keepAlive);
+            ChannelStreamHandler sh = new ChannelStreamHandler(ctx.channel(), fr, this::done, why -> tryAgain(gc, why));
+            inFlight = sh;
+            log.info("MessageID: {} forwarding {} {} to connection point {} (channel {})", messageId, method, uri,
+                    gc.hello().connector(), gc.hello().connectionId());
+            gc.openStream(sh).addListener(f -> {
+                if (!f.isSuccess()) {
+                    if (body != null) {
+                        body.release();
+                    }
+                    String why = "cannot open a stream on channel " + gc.hello().connectionId() + ": " + f.cause();
+                    if (tryAgain(gc, why)) {
+                        return;
+                    }
+                    int code = idempotent ? 503 : 502;
+                    String reason = idempotent ? "CMGService_NoConnectionPoint" : "CMGService_BadGateway";
+                    fr.failure(code, reason, "F4", "stream-refused", why);
+                    fr.sendError(code, reason, why);
+                    done();
+                    return;
+                }
+                Http2StreamChannel s = (Http2StreamChannel) f.getNow();
+                Http2Headers h = new DefaultHttp2Headers().add(headers);
+                if (body == null) {
+                    s.writeAndFlush(new DefaultHttp2HeadersFrame(h, true));
+                } else {
+                    s.write(new DefaultHttp2HeadersFrame(h, false));
+                    s.writeAndFlush(new DefaultHttp2DataFrame(body, true));
+                }
+            });
+        }
+
+        /** Called (on the failed channel's event loop) when an attempt failed before any response byte was sent. */
+        boolean tryAgain(GatewayChannel failed, String why) {
+            if (!idempotent || retried.get()) {
+                return false;
+            }
+            GatewayChannel other = fd.registry().pick(roleId, failed);
+            if (other == null || !retried.compareAndSet(false, true)) {
+                return false;
+            }
+            ByteBuf body = spare.getAndSet(null);
+            log.warn("MessageID: {} {} {} failed on channel {} ({}); nothing was sent to the client yet, retrying once"
+                    + " on channel {} from connection point {}", messageId, method, uri, failed.hello().connectionId(),
+                    why, other.hello().connectionId(), other.hello().connector());
+            fd.events().event("F4", "request").trace(traceId).from(fd.instance()).to("cmg-connection-point")
+                    .protocol("channel").outcome("retry").detail(method + " " + uri + ": " + why + "; retrying on channel "
+                            + other.hello().connectionId()).emit();
+            ctx.channel().eventLoop().execute(() -> {
+                if (ctx.channel().isActive()) {
+                    send(other, body);
+                } else {
+                    if (body != null) {
+                        body.release();
+                    }
+                    done();
+                }
+            });
+            return true;
+        }
+
+        void done() {
+            ByteBuf b = spare.getAndSet(null);
+            if (b != null) {
+                b.release();
+            }
             inFlight = null;
             ctx.channel().config().setAutoRead(true);
-        });
-        inFlight = sh;
-        log.info("MessageID: {} forwarding {} {} to connection point {} (channel {})", messageId, req.method(),
-                req.uri(), gc.hello().connector(), gc.hello().connectionId());
-        gc.openStream(sh).addListener(f -> {
-            if (!f.isSuccess()) {
-                if (body != null) {
-                    body.release();
-                }
-                String why = "cannot open a stream on channel " + gc.hello().connectionId() + ": " + f.cause();
-                fr.failure(503, "CMGService_NoConnectionPoint", "F4", "stream-refused", why);
-                fr.sendError(503, "CMGService_NoConnectionPoint", why);
-                inFlight = null;
-                ctx.channel().config().setAutoRead(true);
-                return;
-            }
-            Http2StreamChannel s = (Http2StreamChannel) f.getNow();
-            if (body == null) {
-                s.writeAndFlush(new DefaultHttp2HeadersFrame(h, true));
-            } else {
-                s.write(new DefaultHttp2HeadersFrame(h, false));
-                s.writeAndFlush(new DefaultHttp2DataFrame(body, true));
-            }
-        });
+        }
     }
 
     private void acceptChannel(ChannelHandlerContext ctx, FullHttpRequest req) {

@@ -19,11 +19,14 @@ import java.util.Objects;
  * @param channel       channel keep-alive timings
  * @param logDir        lab log folder
  * @param dnsServer     the DNS server names are resolved with (the lab DNS); null = only {@code hosts}
+ * @param siteControl   where the connection point learns the CMG's instances from the site (the service connection
+ *                      point's admin endpoint, {@code GET /status}); null = only the static {@code targets}
+ * @param sitePollMillis how often the site configuration is read (0 or less = 10 s)
  */
 public record ConnectionPointConfig(String name, String siteCode, String sourceAddress, List<ChannelTarget> targets,
                                     TlsFiles clientTls, List<String> trustRoots, List<RoleRoute> routes,
                                     Map<String, String> hosts, Endpoint admin, ChannelTimings channel, String logDir,
-                                    Endpoint dnsServer) {
+                                    Endpoint dnsServer, Endpoint siteControl, long sitePollMillis) {
     public ConnectionPointConfig {
         Objects.requireNonNull(name, "name");
         Loopback.require(sourceAddress, "sourceAddress");
@@ -34,6 +37,21 @@ public record ConnectionPointConfig(String name, String siteCode, String sourceA
         if (channel == null) {
             channel = ChannelTimings.defaults();
         }
+        if (sitePollMillis <= 0) {
+            sitePollMillis = DEFAULT_SITE_POLL_MILLIS;
+        }
+    }
+
+    /** Default interval between two reads of the site configuration. */
+    public static final long DEFAULT_SITE_POLL_MILLIS = 10_000;
+
+    /** The same configuration with the static targets only (no site configuration source). */
+    public ConnectionPointConfig(String name, String siteCode, String sourceAddress, List<ChannelTarget> targets,
+                                 TlsFiles clientTls, List<String> trustRoots, List<RoleRoute> routes,
+                                 Map<String, String> hosts, Endpoint admin, ChannelTimings channel, String logDir,
+                                 Endpoint dnsServer) {
+        this(name, siteCode, sourceAddress, targets, clientTls, trustRoots, routes, hosts, admin, channel, logDir,
+                dnsServer, null, 0);
     }
 
     /**
