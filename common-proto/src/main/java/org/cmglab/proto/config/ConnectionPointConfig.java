@@ -19,11 +19,13 @@ import java.util.Objects;
  * @param channel       channel keep-alive timings
  * @param logDir        lab log folder
  * @param dnsServer     the DNS server names are resolved with (the lab DNS); null = only {@code hosts}
+ * @param proxy         web proxy for the HTTPS channels (site-system proxy settings); null = direct. TCP-TLS
+ *                      channels never use it.
  */
 public record ConnectionPointConfig(String name, String siteCode, String sourceAddress, List<ChannelTarget> targets,
                                     TlsFiles clientTls, List<String> trustRoots, List<RoleRoute> routes,
                                     Map<String, String> hosts, Endpoint admin, ChannelTimings channel, String logDir,
-                                    Endpoint dnsServer) {
+                                    Endpoint dnsServer, WebProxy proxy) {
     public ConnectionPointConfig {
         Objects.requireNonNull(name, "name");
         Loopback.require(sourceAddress, "sourceAddress");
@@ -45,4 +47,45 @@ public record ConnectionPointConfig(String name, String siteCode, String sourceA
      * @param transport     {@code HTTPS} (TCP-TLS arrives with the full channel issue)
      */
     public record ChannelTarget(int instanceIndex, String host, int port, String transport) {}
+
+    /**
+     * The site-system web proxy the HTTPS channels go through (HTTP CONNECT), like the product's "proxy server" and
+     * optional "site system proxy server account".
+     *
+     * @param address  the proxy's loopback address
+     * @param port     its port (0 = 80, the product's default)
+     * @param username proxy account (Basic authentication), or null for none
+     * @param password its password; never logged nor shown (see {@link #toString()} and {@link #describe()})
+     */
+    public record WebProxy(String address, int port, String username, String password) {
+        public WebProxy {
+            Loopback.require(address, "proxy.address");
+            if (port == 0) {
+                port = 80;
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("proxy.port: " + port + " (expected 1-65535)");
+            }
+            if (username != null && username.isBlank()) {
+                username = null;
+            }
+            if ((username == null) != (password == null)) {
+                throw new IllegalArgumentException("proxy: username and password go together");
+            }
+        }
+
+        public boolean authenticated() {
+            return username != null;
+        }
+
+        /** What status pages and logs show: {@code 127.0.0.1:3128 (authenticated as proxyuser)}, never the password. */
+        public String describe() {
+            return address + ":" + port + (authenticated() ? " (authenticated as " + username + ")" : "");
+        }
+
+        @Override
+        public String toString() {
+            return "WebProxy[" + describe() + "]";
+        }
+    }
 }
