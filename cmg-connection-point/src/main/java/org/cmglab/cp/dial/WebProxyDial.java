@@ -117,8 +117,11 @@ public final class WebProxyDial {
         String at = proxy.address() + ":" + proxy.port();
         for (Throwable t = cause; t != null; t = t.getCause()) {
             if (t instanceof HttpProxyConnectException h) {
-                if (statusOf(h.getMessage()) == 407) {
-                    return "Failed to authenticate with proxy server " + at + " (HTTP 407 Proxy Authentication Required"
+                int status = statusOf(h.getMessage());
+                // 407 is the standard answer; tinyproxy 1.11 answers a CONNECT with missing/wrong BasicAuth with 401
+                if (status == 407 || status == 401) {
+                    return "Failed to authenticate with proxy server " + at + " (HTTP "
+                            + tail(h.getMessage()).replace("status: ", "")
                             + (proxy.authenticated() ? ", account " + proxy.username() : ", no proxy account configured")
                             + ")";
                 }
