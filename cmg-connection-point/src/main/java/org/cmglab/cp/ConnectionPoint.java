@@ -60,6 +60,10 @@ public final class ConnectionPoint implements AutoCloseable {
         SslContext backendTls = TlsContexts.client(roots, identity);
         var hosts = org.cmglab.proto.runtime.LabResolvers.forConfig(c.hosts(), c.dnsServer());
         log.info("Names are resolved through {}", org.cmglab.proto.runtime.LabResolvers.describe(c.dnsServer()));
+        if (c.proxy() != null) {
+            log.info("HTTPS channels go through the web proxy {} (HTTP CONNECT); TCP-TLS channels connect directly",
+                    c.proxy().describe());
+        }
         BackendClient backends = new BackendClient(backendTls, hosts, c.sourceAddress());
         List<ChannelHello.Role> roles = c.routes().stream().map(r -> new ChannelHello.Role(r.roleId(), r.kind())).toList();
         ChannelDialer.StreamFactory factory = new ChannelDialer.StreamFactory() {
@@ -81,7 +85,7 @@ public final class ConnectionPoint implements AutoCloseable {
         log.info("Certificate for the CMG channels: {} (thumbprint {})",
                 identity.certificate().getSubjectX500Principal().getName(), identity.thumbprintSha1Hex());
         cp.newDialer = t -> new ChannelDialer(c.name(), c.siteCode(), c.sourceAddress(), t, channelTls, hosts,
-                rt.group(), c.channel().toSettings(), factory, rt.events());
+                rt.group(), c.channel().toSettings(), factory, rt.events(), c.proxy());
         cp.reconcile(c.targets(), "configuration");
         if (c.siteControl() != null) {
             cp.site = new org.cmglab.cp.site.SiteConfigPoller(c.siteControl(),

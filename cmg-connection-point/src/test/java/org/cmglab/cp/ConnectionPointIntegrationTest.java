@@ -166,7 +166,7 @@ class ConnectionPointIntegrationTest {
                 List.of(new RoleRoute(ROLE, "MP", "https://" + MP + ":" + mp.port()),
                         new RoleRoute(DOWN_ROLE, "MP", "https://" + MP + ":" + downPort)),
                 Map.of(SVC, "127.0.0.1", MP, "127.0.0.1"), new Endpoint("127.0.0.1", 0),
-                new ChannelTimings(1000, 1000), dir.resolve("logs").toString(), null);
+                new ChannelTimings(1000, 1000), dir.resolve("logs").toString(), null, null, 0, null);
     }
 
     // ---------------------------------------------------------------------------------------------------- tests

@@ -127,7 +127,7 @@ class SiteReconciliationTest {
     void configWithSiteControlRoundTripsAndDefaultsThePollInterval() throws Exception {
         ConnectionPointConfig c = new ConnectionPointConfig(CP_NAME, "P01", "127.0.0.1",
                 List.of(new ChannelTarget(0, SVC, 443, "HTTPS")), new TlsFiles("a", "b"), List.of(), List.of(),
-                Map.of(), new Endpoint("127.0.0.1", 0), null, "logs", null, new Endpoint("127.0.6.10", 9090), 0);
+                Map.of(), new Endpoint("127.0.0.1", 0), null, "logs", null, new Endpoint("127.0.6.10", 9090), 0, null);
         assertThat(c.sitePollMillis()).isEqualTo(ConnectionPointConfig.DEFAULT_SITE_POLL_MILLIS);
         ConnectionPointConfig back = Json.read(Json.write(c), ConnectionPointConfig.class);
         assertThat(back).isEqualTo(c);
@@ -174,7 +174,7 @@ class SiteReconciliationTest {
                 new TlsFiles(dir.resolve("cp.crt.pem").toString(), dir.resolve("cp.key.pem").toString()),
                 List.of(rootPem.toString()), List.of(new RoleRoute("72057594037927939", "MP", "https://mp01.corp.contoso.com:1")),
                 Map.of(SVC, "127.0.0.1"), new Endpoint("127.0.0.1", 0), new ChannelTimings(1000, 1000),
-                dir.resolve("logs").toString(), null, new Endpoint("127.0.0.1", site.getAddress().getPort()), 500);
+                dir.resolve("logs").toString(), null, new Endpoint("127.0.0.1", site.getAddress().getPort()), 500, null);
         cp = ConnectionPoint.start(config, rt);
 
         // capacity 1: one channel on 443

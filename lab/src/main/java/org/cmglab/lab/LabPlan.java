@@ -398,7 +398,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new ConnectionPointConfig(CP_FQDN, SITE_CODE, connectionPointAddress(), targets, connectionPointTls(),
                 List.of(rootCertFile().toString()), List.of(new RoleRoute(MP_ROLE_ID, "MP", mpInternalUrl())), hosts(),
                 connectionPointAdmin(), null, logDir().toString(), dns(), scpAdmin(),
-                ConnectionPointConfig.DEFAULT_SITE_POLL_MILLIS);
+                ConnectionPointConfig.DEFAULT_SITE_POLL_MILLIS, null);
     }
 
     public SiteSimConfig siteSimConfig() {

@@ -27,6 +27,7 @@ import org.cmglab.proto.channel.ChannelSettings;
 import org.cmglab.proto.channel.ConnectorUpgradeHandler;
 import org.cmglab.proto.channel.PingKeepaliveHandler;
 import org.cmglab.proto.config.ConnectionPointConfig.ChannelTarget;
+import org.cmglab.proto.config.ConnectionPointConfig.WebProxy;
 import org.cmglab.proto.flow.FlowEventLog;
 import org.cmglab.proto.runtime.EventLoops;
 import org.slf4j.Logger;
@@ -57,6 +58,8 @@ public final class ChannelDialer implements AutoCloseable {
     private final ChannelSettings settings;
     private final StreamFactory streams;
     private final FlowEventLog events;
+    /** Set only when this channel goes through the web proxy (HTTPS and a proxy configured). */
+    private final WebProxy proxy;
     private volatile Channel channel;
     private volatile String state = "Connecting";
     private volatile String connectionId;
@@ -76,13 +79,15 @@ public final class ChannelDialer implements AutoCloseable {
 
     public ChannelDialer(String connectorName, String siteCode, String sourceAddress, ChannelTarget target,
                          SslContext tls, AddressResolverGroup<InetSocketAddress> hosts, EventLoopGroup group, ChannelSettings settings,
-                         StreamFactory streams, FlowEventLog events) {
+                         StreamFactory streams, FlowEventLog events, WebProxy proxy) {
         this.connectorName = connectorName;
         this.siteCode = siteCode;
         this.sourceAddress = sourceAddress;
         this.target = target;
         this.tls = tls;
-        this.hosts = hosts;
+        this.proxy = WebProxyDial.usesProxy(target, proxy) ? proxy : null;
+        // through the proxy: resolve in the lab and CONNECT to 127.x.y.z:port (see WebProxyDial)
+        this.hosts = this.proxy == null ? hosts : WebProxyDial.literalAddresses(hosts);
         this.group = group;
         this.settings = settings;
         this.streams = streams;
@@ -118,6 +123,15 @@ public final class ChannelDialer implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (proxy != null) {
+                            var ph = WebProxyDial.newHandler(proxy, settings.handshakeTimeout());
+                            ch.pipeline().addFirst("proxy", ph);
+                            ph.connectFuture().addListener(f -> {
+                                if (!f.isSuccess()) {
+                                    upgraded.tryFailure(f.cause());
+                                }
+                            });
+                        }
                         ch.pipeline().addLast("ssl", tls.newHandler(ch.alloc(), target.host(), target.port()))
                                 .addLast("http", new HttpClientCodec())
                                 .addLast("upgrade", new ConnectorUpgradeHandler(target.host(), id, connectorName,
@@ -159,8 +173,9 @@ public final class ChannelDialer implements AutoCloseable {
         lastError = null;
         backoffMs = MIN_BACKOFF_MS;
         connects++;
-        log.info("Connection {} established with server {}:{} (HTTPS channel, instance {})", id,
-                target.host().toUpperCase(java.util.Locale.ROOT), target.port(), target.instanceIndex());
+        log.info("Connection {} established with server {}:{} (HTTPS channel, instance {}{})", id,
+                target.host().toUpperCase(java.util.Locale.ROOT), target.port(), target.instanceIndex(),
+                proxy == null ? "" : ", through proxy " + proxy.describe());
         events.event("F2", "event").from("cmg-connection-point").to("cmg-service/" + target.instanceIndex())
                 .protocol("HTTPS (channel upgrade to HTTP/2)").port(target.port())
                 .auth("connection point client certificate (mutual TLS)").outcome("ok")
@@ -181,7 +196,8 @@ public final class ChannelDialer implements AutoCloseable {
             ch.close();
         }
         failures++;
-        String msg = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        String viaProxy = proxy == null ? null : WebProxyDial.describeFailure(cause, proxy);
+        String msg = viaProxy != null ? viaProxy : cause.getMessage() == null ? cause.toString() : cause.getMessage();
         log.error("ERROR: Failed to build Http connection {} with server {}:{}. Exception: {}", id,
                 target.host().toUpperCase(java.util.Locale.ROOT), target.port(), msg);
         events.event("F2", "event").from("cmg-connection-point").to("cmg-service/" + target.instanceIndex())
@@ -213,7 +229,8 @@ public final class ChannelDialer implements AutoCloseable {
             rtt = p == null || p.lastRttNanos() < 0 ? null : p.lastRttNanos() / 1000;
         }
         synchronized (this) {
-            return new Status(target.instanceIndex(), target.host(), target.port(), target.transport(), null, state,
+            return new Status(target.instanceIndex(), target.host(), target.port(), target.transport(),
+                    proxy == null ? null : proxy.describe(), state,
                     connectionId, since.toString(), lastError, active, connects, failures, rtt);
         }
     }

@@ -22,11 +22,14 @@ import java.util.Objects;
  * @param siteControl   where the connection point learns the CMG's instances from the site (the service connection
  *                      point's admin endpoint, {@code GET /status}); null = only the static {@code targets}
  * @param sitePollMillis how often the site configuration is read (0 or less = 10 s)
+ * @param proxy         web proxy for the HTTPS channels (site-system proxy settings); null = direct. TCP-TLS
+ *                      channels never use it.
  */
 public record ConnectionPointConfig(String name, String siteCode, String sourceAddress, List<ChannelTarget> targets,
                                     TlsFiles clientTls, List<String> trustRoots, List<RoleRoute> routes,
                                     Map<String, String> hosts, Endpoint admin, ChannelTimings channel, String logDir,
-                                    Endpoint dnsServer, Endpoint siteControl, long sitePollMillis) {
+                                    Endpoint dnsServer, Endpoint siteControl, long sitePollMillis,
+                                    WebProxy proxy) {
     public ConnectionPointConfig {
         Objects.requireNonNull(name, "name");
         Loopback.require(sourceAddress, "sourceAddress");
@@ -51,7 +54,7 @@ public record ConnectionPointConfig(String name, String siteCode, String sourceA
                                  Map<String, String> hosts, Endpoint admin, ChannelTimings channel, String logDir,
                                  Endpoint dnsServer) {
         this(name, siteCode, sourceAddress, targets, clientTls, trustRoots, routes, hosts, admin, channel, logDir,
-                dnsServer, null, 0);
+                dnsServer, null, 0, null);
     }
 
     /**
@@ -63,4 +66,45 @@ public record ConnectionPointConfig(String name, String siteCode, String sourceA
      * @param transport     {@code HTTPS} (TCP-TLS arrives with the full channel issue)
      */
     public record ChannelTarget(int instanceIndex, String host, int port, String transport) {}
+
+    /**
+     * The site-system web proxy the HTTPS channels go through (HTTP CONNECT), like the product's "proxy server" and
+     * optional "site system proxy server account".
+     *
+     * @param address  the proxy's loopback address
+     * @param port     its port (0 = 80, the product's default)
+     * @param username proxy account (Basic authentication), or null for none
+     * @param password its password; never logged nor shown (see {@link #toString()} and {@link #describe()})
+     */
+    public record WebProxy(String address, int port, String username, String password) {
+        public WebProxy {
+            Loopback.require(address, "proxy.address");
+            if (port == 0) {
+                port = 80;
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("proxy.port: " + port + " (expected 1-65535)");
+            }
+            if (username != null && username.isBlank()) {
+                username = null;
+            }
+            if ((username == null) != (password == null)) {
+                throw new IllegalArgumentException("proxy: username and password go together");
+            }
+        }
+
+        public boolean authenticated() {
+            return username != null;
+        }
+
+        /** What status pages and logs show: {@code 127.0.0.1:3128 (authenticated as proxyuser)}, never the password. */
+        public String describe() {
+            return address + ":" + port + (authenticated() ? " (authenticated as " + username + ")" : "");
+        }
+
+        @Override
+        public String toString() {
+            return "WebProxy[" + describe() + "]";
+        }
+    }
 }
