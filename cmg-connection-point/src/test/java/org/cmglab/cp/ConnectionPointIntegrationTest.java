@@ -160,7 +160,7 @@ class ConnectionPointIntegrationTest {
 
     static ConnectionPointConfig config(int cmgPort) {
         return new ConnectionPointConfig(CP_NAME, "P01", "127.0.0.1",
-                List.of(new ConnectionPointConfig.ChannelTarget(0, SVC, cmgPort, "HTTPS")),
+                List.of(ConnectionPointConfig.ChannelTarget.https(0, SVC, cmgPort)),
                 new TlsFiles(dir.resolve("cp.crt.pem").toString(), dir.resolve("cp.key.pem").toString()),
                 List.of(rootPem.toString()),
                 List.of(new RoleRoute(ROLE, "MP", "https://" + MP + ":" + mp.port()),
