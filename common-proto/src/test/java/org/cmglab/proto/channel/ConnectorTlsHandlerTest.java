@@ -60,9 +60,9 @@ class ConnectorTlsHandlerTest {
                             public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
                                 if (evt instanceof SslHandshakeCompletionEvent e && e.isSuccess()) {
                                     ctx.pipeline().remove(this);
-                                    ACCEPTED.add(ctx.channel());
                                     ChannelPipelines.installGatewaySide(ctx.channel(), S, "gw",
                                             new ChannelInboundHandlerAdapter());
+                                    ACCEPTED.add(ctx.channel()); // only once the HTTP/2 client side is in place
                                 }
                             }
                         });
@@ -116,8 +116,14 @@ class ConnectorTlsHandlerTest {
                     }
                     ReferenceCountUtil.release(msg);
                 }
-            }).open().addListener(f -> ((Http2StreamChannel) f.getNow()).writeAndFlush(new DefaultHttp2HeadersFrame(
-                    new DefaultHttp2Headers().method("GET").path("/x").scheme("https").authority(SVC), true)));
+            }).open().addListener(f -> {
+                if (!f.isSuccess()) {
+                    answer.completeExceptionally(f.cause());
+                    return;
+                }
+                ((Http2StreamChannel) f.getNow()).writeAndFlush(new DefaultHttp2HeadersFrame(
+                        new DefaultHttp2Headers().method("GET").path("/x").scheme("https").authority(SVC), true));
+            });
             assertThat(answer.get(10, TimeUnit.SECONDS)).isEqualTo("echo /x");
         } finally {
             cp.close().syncUninterruptibly();
