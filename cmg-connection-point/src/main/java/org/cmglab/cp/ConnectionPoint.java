@@ -57,6 +57,7 @@ public final class ConnectionPoint implements AutoCloseable {
             roots.addAll(Pem.readCertificates(Path.of(f)));
         }
         SslContext channelTls = TlsContexts.client(roots, identity, "http/1.1");
+        SslContext tcpTlsContext = TlsContexts.client(roots, identity);
         SslContext backendTls = TlsContexts.client(roots, identity);
         var hosts = org.cmglab.proto.runtime.LabResolvers.forConfig(c.hosts(), c.dnsServer());
         log.info("Names are resolved through {}", org.cmglab.proto.runtime.LabResolvers.describe(c.dnsServer()));
@@ -84,8 +85,9 @@ public final class ConnectionPoint implements AutoCloseable {
         }
         log.info("Certificate for the CMG channels: {} (thumbprint {})",
                 identity.certificate().getSubjectX500Principal().getName(), identity.thumbprintSha1Hex());
-        cp.newDialer = t -> new ChannelDialer(c.name(), c.siteCode(), c.sourceAddress(), t, channelTls, hosts,
-                rt.group(), c.channel().toSettings(), factory, rt.events(), c.proxy());
+        cp.newDialer = t -> new ChannelDialer(c.name(), c.siteCode(), c.sourceAddress(), t, channelTls,
+                tcpTlsContext, hosts, rt.group(), c.channel().toSettings(), c.channel().tcpTlsRetry(), factory,
+                rt.events(), c.proxy());
         cp.reconcile(c.targets(), "configuration");
         if (c.siteControl() != null) {
             cp.site = new org.cmglab.cp.site.SiteConfigPoller(c.siteControl(),

@@ -39,6 +39,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -63,6 +64,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32;
 import org.cmglab.cp.dial.ChannelDialer;
 import org.cmglab.proto.channel.ChannelHello;
+import org.cmglab.proto.channel.ChannelPipelines;
 import org.cmglab.proto.channel.ChannelProtocol;
 import org.cmglab.proto.channel.ChannelSettings;
 import org.cmglab.proto.channel.GatewayUpgrade;
@@ -160,7 +162,7 @@ class ConnectionPointIntegrationTest {
 
     static ConnectionPointConfig config(int cmgPort) {
         return new ConnectionPointConfig(CP_NAME, "P01", "127.0.0.1",
-                List.of(new ConnectionPointConfig.ChannelTarget(0, SVC, cmgPort, "HTTPS")),
+                List.of(ConnectionPointConfig.ChannelTarget.https(0, SVC, cmgPort)),
                 new TlsFiles(dir.resolve("cp.crt.pem").toString(), dir.resolve("cp.key.pem").toString()),
                 List.of(rootPem.toString()),
                 List.of(new RoleRoute(ROLE, "MP", "https://" + MP + ":" + mp.port()),
@@ -387,6 +389,103 @@ class ConnectionPointIntegrationTest {
         }
     }
 
+    static ConnectionPointConfig tcpTlsConfig(int tcpTlsPort, int httpsFallbackPort) {
+        ConnectionPointConfig c = config(httpsFallbackPort);
+        return new ConnectionPointConfig(c.name(), c.siteCode(), c.sourceAddress(),
+                List.of(new ConnectionPointConfig.ChannelTarget(0, SVC, tcpTlsPort, "TCP-TLS", httpsFallbackPort)),
+                c.clientTls(), c.trustRoots(), c.routes(), c.hosts(), c.admin(), new ChannelTimings(1000, 1000, 1000L),
+                c.logDir(), null);
+    }
+
+    @Test
+    void tcpTlsTargetConnectsDirectlyWithoutTheUpgrade() throws Exception {
+        FakeCmg classic = new FakeCmg(cmgCert, false);
+        int tcpPort = classic.startTcpTls(0);
+        ConnectionPoint cp2 = ConnectionPoint.start(tcpTlsConfig(tcpPort, classic.port()), rt);
+        try {
+            Hello h = awaitChannel(classic);
+            assertThat(h.hello().transport()).isEqualTo("TCP-TLS");
+            assertThat(classic.upgrades).as("no HTTPS upgrade on TCP-TLS").isEmpty();
+            await().atMost(WAIT).untilAsserted(() -> {
+                ChannelDialer.Status s = channelStatus(cp2);
+                assertThat(s.state()).isEqualTo("Connected");
+                assertThat(s.transport()).isEqualTo("TCP-TLS");
+                assertThat(s.port()).isEqualTo(tcpPort);
+                assertThat(s.connectionId()).isEqualTo(h.hello().connectionId());
+                assertThat(s.fallbackFrom()).isNull();
+                assertThat(s.fallbackReason()).isNull();
+                assertThat(s.bytesIn()).isPositive();
+                assertThat(s.bytesOut()).isPositive();
+            });
+            assertThat(channelStatus(cp2).proxy()).isNull();
+            Resp ok = exchange(h, "GET", "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST", List.of(), null,
+                    null, 0);
+            assertThat(ok.status()).isEqualTo(200);
+        } finally {
+            cp2.close();
+            classic.close();
+        }
+    }
+
+    @Test
+    void tcpTlsRefusedFallsBackToHttpsThenMovesBackToTcpTlsAndDrainsHttps() throws Exception {
+        int tcpPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            tcpPort = s.getLocalPort(); // nothing listens there until the test opens the TCP-TLS listener
+        }
+        FakeCmg classic = new FakeCmg(cmgCert, false);
+        ConnectionPoint cp2 = ConnectionPoint.start(tcpTlsConfig(tcpPort, classic.port()), rt);
+        try {
+            Hello https = awaitChannel(classic);
+            assertThat(https.hello().transport()).isEqualTo("HTTPS");
+            await().atMost(WAIT).untilAsserted(() -> {
+                ChannelDialer.Status s = channelStatus(cp2);
+                assertThat(s.state()).isEqualTo("Connected");
+                assertThat(s.transport()).isEqualTo("HTTPS");
+                assertThat(s.port()).isEqualTo(classic.port());
+                assertThat(s.fallbackFrom()).isEqualTo("TCP-TLS");
+                assertThat(s.fallbackReason()).isNotBlank();
+                assertThat(s.proxy()).isNull();
+            });
+            assertThat(rt.events().snapshot(null)).anySatisfy(e -> {
+                assertThat(e.step()).isEqualTo("F2");
+                assertThat(e.port()).isEqualTo(tcpPort);
+                assertThat(e.ok()).isFalse();
+            });
+            Path log = dir.resolve("logs").resolve("SMS_Cloud_ProxyConnector.log");
+            await().atMost(WAIT).untilAsserted(() -> assertThat(Files.readString(log))
+                    .contains("ERROR: Failed to build Tcp connection")
+                    .contains(SVC.toUpperCase(Locale.ROOT) + ":" + tcpPort)
+                    .contains("falls back to HTTPS"));
+            // the channel on the fallback works
+            assertThat(exchange(https, "GET", "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST", List.of(),
+                    null, null, 0).status()).isEqualTo(200);
+
+            classic.startTcpTls(tcpPort);
+            Hello tcp = await().atMost(Duration.ofSeconds(5)).until(() -> classic.current,
+                    c -> c != null && c.parent() != https.parent() && c.parent().isActive());
+            assertThat(tcp.hello().transport()).isEqualTo("TCP-TLS");
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                ChannelDialer.Status s = channelStatus(cp2);
+                assertThat(s.state()).isEqualTo("Connected");
+                assertThat(s.transport()).isEqualTo("TCP-TLS");
+                assertThat(s.port()).isEqualTo(tcpPort);
+                assertThat(s.connectionId()).isEqualTo(tcp.hello().connectionId());
+                assertThat(s.fallbackFrom()).isNull();
+                assertThat(s.fallbackReason()).isNull();
+            });
+            // the HTTPS channel is drained: GOAWAY from the CP, then closed
+            await().atMost(WAIT).until(() -> !https.parent().isActive());
+            assertThat(classic.goAways).as("GOAWAY before the close").contains(https.parent());
+            assertThat(exchange(tcp, "GET", "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST", List.of(),
+                    null, null, 0).status()).isEqualTo(200);
+            assertThat(channelStatus(cp2).state()).isEqualTo("Connected");
+        } finally {
+            cp2.close();
+            classic.close();
+        }
+    }
+
     // -------------------------------------------------------------------------------------------------- helpers
 
     static ChannelDialer.Status channelStatus(ConnectionPoint c) {
@@ -527,6 +626,7 @@ class ConnectionPointIntegrationTest {
         final boolean refuse;
         final List<Upgrade> upgrades = new CopyOnWriteArrayList<>();
         final List<Hello> hellos = new CopyOnWriteArrayList<>();
+        final List<Channel> goAways = new CopyOnWriteArrayList<>();
         volatile Hello current;
         private final Channel server;
 
@@ -549,9 +649,40 @@ class ConnectionPointIntegrationTest {
             return ((InetSocketAddress) server.localAddress()).getPort();
         }
 
+        private volatile Channel tcpTlsServer;
+
+        /** Opens the TCP-TLS channel listener on {@code port}: TLS (client certificate required), then HTTP/2. */
+        int startTcpTls(int port) throws Exception {
+            SslContext tls = TlsContexts.server(cmgCert, ClientAuthMode.REQUIRE, List.of(ca.root()));
+            tcpTlsServer = new ServerBootstrap().group(fakes).channel(EventLoops.serverChannelClass())
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            ch.pipeline().addLast("ssl", tls.newHandler(ch.alloc())).addLast(new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+                                    if (evt instanceof SslHandshakeCompletionEvent e) {
+                                        if (!e.isSuccess()) {
+                                            ctx.close();
+                                            return;
+                                        }
+                                        ctx.pipeline().remove(this);
+                                        ChannelPipelines.installGatewaySide(ctx.channel(), SETTINGS,
+                                                "fake-cmg tcp-tls channel", new ChannelTail());
+                                    }
+                                }
+                            });
+                        }
+                    }).bind("127.0.0.1", port).sync().channel();
+            return ((InetSocketAddress) tcpTlsServer.localAddress()).getPort();
+        }
+
         @Override
         public void close() {
             server.close().syncUninterruptibly();
+            if (tcpTlsServer != null) {
+                tcpTlsServer.close().syncUninterruptibly();
+            }
             for (Hello h : hellos) {
                 h.parent().close().syncUninterruptibly();
             }
@@ -618,6 +749,9 @@ class ConnectionPointIntegrationTest {
 
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof io.netty.handler.codec.http2.Http2GoAwayFrame) {
+                    goAways.add(ctx.channel());
+                }
                 ReferenceCountUtil.release(msg);
             }
 

@@ -274,7 +274,8 @@ class ProxyChannelTest {
         assertThat(WebProxyDial.usesProxy(new ChannelTarget(0, SVC, 443, "HTTPS"), null)).isFalse();
         // a TCP-TLS dialer with a proxy configured shows (and uses) none
         ChannelDialer tcp = new ChannelDialer(CP_NAME, "P01", "127.0.0.1", new ChannelTarget(1, SVC, 10141, "TCP-TLS"),
-                null, null, null, new ChannelTimings(1000, 1000).toSettings(), null, rt.events(), wp);
+                null, null, null, null, new ChannelTimings(1000, 1000).toSettings(), java.time.Duration.ofSeconds(60), null,
+                rt.events(), wp);
         assertThat(tcp.status().proxy()).isNull();
         assertThat(tcp.status().transport()).isEqualTo("TCP-TLS");
     }

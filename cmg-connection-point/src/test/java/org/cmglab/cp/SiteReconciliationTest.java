@@ -113,10 +113,12 @@ class SiteReconciliationTest {
         List<ChannelTarget> two = List.of(new ChannelTarget(0, SVC, 10124, "HTTPS"), new ChannelTarget(1, SVC, 10125, "HTTPS"));
         assertThat(SiteConfigPoller.wanted(m.readTree(status(SiteConfigPoller.VMSS, 1)), two))
                 .containsExactly(new ChannelTarget(0, SVC, 443, "HTTPS"));
-        // classic keeps the static transport (TCP-TLS 10140+i)
-        List<ChannelTarget> tcp = List.of(new ChannelTarget(0, SVC, 10140, "TCP-TLS"));
+        // classic keeps the static transport (TCP-TLS 10140+i), falling back to HTTPS 443 (one) or 10124+i (several)
+        List<ChannelTarget> tcp = List.of(new ChannelTarget(0, SVC, 10140, "TCP-TLS", 443));
         assertThat(SiteConfigPoller.wanted(m.readTree(status(SiteConfigPoller.CLASSIC, 2)), tcp)).containsExactly(
-                new ChannelTarget(0, SVC, 10140, "TCP-TLS"), new ChannelTarget(1, SVC, 10141, "TCP-TLS"));
+                new ChannelTarget(0, SVC, 10140, "TCP-TLS", 10124), new ChannelTarget(1, SVC, 10141, "TCP-TLS", 10125));
+        assertThat(SiteConfigPoller.wanted(m.readTree(status(SiteConfigPoller.CLASSIC, 1)), tcp)).containsExactly(
+                new ChannelTarget(0, SVC, 10140, "TCP-TLS", 443));
         // no usable deployment: nothing changes
         assertThat(SiteConfigPoller.wanted(m.readTree("{\"state\":\"Deleted\",\"deployment\":{\"capacity\":2}}"), one))
                 .isNull();

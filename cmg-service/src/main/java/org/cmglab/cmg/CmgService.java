@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import org.cmglab.cmg.channel.ChannelRegistry;
 import org.cmglab.cmg.frontdoor.FrontDoorContext;
 import org.cmglab.cmg.frontdoor.FrontDoorServer;
+import org.cmglab.cmg.frontdoor.TcpTlsChannelServer;
 import org.cmglab.proto.config.CmgServiceConfig;
 import org.cmglab.proto.config.PublishedRole;
 import org.cmglab.proto.pki.ClientAuthMode;
@@ -34,6 +35,7 @@ public final class CmgService implements AutoCloseable {
     private final CmgServiceConfig config;
     private final ChannelRegistry registry = new ChannelRegistry();
     private final List<FrontDoorServer> servers = new ArrayList<>();
+    private TcpTlsChannelServer tcpTls;
 
     private CmgService(CmgServiceConfig config) {
         this.config = config;
@@ -64,6 +66,11 @@ public final class CmgService implements AutoCloseable {
         } else {
             log.info("Channel listener (HTTPS) shares the front door {} (one VM instance)", c.frontDoor());
         }
+        if (c.channelTcpTls() != null) {
+            SslContext tcpTls = TlsContexts.server(identity, ClientAuthMode.DEFERRED, connectorRoots);
+            s.tcpTls = TcpTlsChannelServer.start(c.channelTcpTls().socketAddress(), rt.group(), rt.group(), tcpTls, fd);
+            log.info("Channel listener (TCP-TLS) on {}", c.channelTcpTls());
+        }
         log.info("Published roles: {}", c.publishedRoles());
         return s;
     }
@@ -88,6 +95,7 @@ public final class CmgService implements AutoCloseable {
         m.put("instance", config.instanceName());
         m.put("frontDoor", config.frontDoor().toString());
         m.put("channelListener", config.channelHttps() == null ? config.frontDoor().toString() : config.channelHttps().toString());
+        m.put("channelTcpTls", config.channelTcpTls() == null ? null : config.channelTcpTls().toString());
         m.put("publishedRoles", config.publishedRoles());
         m.put("channels", registry.status());
         return m;
@@ -97,9 +105,17 @@ public final class CmgService implements AutoCloseable {
         return servers.stream().map(FrontDoorServer::boundAddress).toList();
     }
 
+    /** The TCP-TLS channel listener's address, or null when this instance has none (scale sets). */
+    public java.net.InetSocketAddress tcpTlsAddress() {
+        return tcpTls == null ? null : tcpTls.boundAddress();
+    }
+
     @Override
     public void close() {
         servers.forEach(FrontDoorServer::close);
+        if (tcpTls != null) {
+            tcpTls.close();
+        }
         List<io.netty.util.concurrent.Future<Void>> drains = new ArrayList<>();
         for (var c : registry.all()) {
             c.markDraining();

@@ -83,7 +83,7 @@ class CmgServiceIntegrationTest {
                 new Endpoint("127.0.0.1", 0), null, new Endpoint("127.0.0.1", 0),
                 new TlsFiles(dir.resolve("cmg.crt.pem").toString(), dir.resolve("cmg.key.pem").toString()),
                 List.of(root.toString()), List.of(root.toString()), List.of(new PublishedRole(ROLE, "MP", "P01")),
-                1 << 20, new ChannelTimings(15_000, 5_000), dir.resolve("logs").toString());
+                1 << 20, new ChannelTimings(15_000, 5_000), dir.resolve("logs").toString(), null);
         Json.writeFile(dir.resolve("cmg.json"), c); // the config survives a JSON round trip
         c = Json.readFile(dir.resolve("cmg.json"), CmgServiceConfig.class);
         rt = new ComponentRuntime("cmg-service-test", dir.resolve("logs"), "CMGService.log", "CMGService", 2);

@@ -141,6 +141,11 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return instances == 1 ? cmgFrontDoor(instance) : new Endpoint(cmgAddress(instance), port(10124 + instance));
     }
 
+    /** The TCP-TLS channel listener 10140+i of a classic deployment, or null for a scale set (HTTPS only). */
+    public Endpoint cmgChannelTcpTls(int instance) {
+        return classic ? new Endpoint(cmgAddress(instance), port(10140 + instance)) : null;
+    }
+
     public Endpoint cmgAdmin(int instance) {
         return new Endpoint(cmgAddress(instance), port(9090));
     }
@@ -382,18 +387,22 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new CmgServiceConfig(SERVICE_NAME, deploymentName(), SITE_CODE, instance, cmgFrontDoor(instance),
                 instances == 1 ? null : cmgChannel(instance), cmgAdmin(instance), cmgServerTls(), List.of(root),
                 List.of(root), List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE)), MAX_REQUEST_BODY_BYTES, null,
-                logDir().toString());
+                logDir().toString(), cmgChannelTcpTls(instance));
     }
 
     /**
-     * One channel per VM instance, dialled by the service name: 443 with one instance, 10124+i with several. These
-     * are the starting targets; the connection point then follows the instance count it reads from the SCP's admin
-     * status (scale out / in without a restart).
+     * One channel per VM instance, dialled by the service name. Scale set: HTTPS, 443 with one instance, 10124+i with
+     * several. Classic: TCP-TLS 10140+i, falling back to that HTTPS port when TCP-TLS cannot connect. These are the
+     * starting targets; the connection point then follows the instance count it reads from the SCP's admin status
+     * (scale out / in without a restart).
      */
     public ConnectionPointConfig connectionPointConfig() {
         List<ConnectionPointConfig.ChannelTarget> targets = new ArrayList<>();
         for (int i = 0; i < instances; i++) {
-            targets.add(new ConnectionPointConfig.ChannelTarget(i, SERVICE_NAME, cmgChannel(i).port(), "HTTPS"));
+            targets.add(classic
+                    ? new ConnectionPointConfig.ChannelTarget(i, SERVICE_NAME, cmgChannelTcpTls(i).port(),
+                            ConnectionPointConfig.ChannelTarget.TCP_TLS, cmgChannel(i).port())
+                    : ConnectionPointConfig.ChannelTarget.https(i, SERVICE_NAME, cmgChannel(i).port()));
         }
         return new ConnectionPointConfig(CP_FQDN, SITE_CODE, connectionPointAddress(), targets, connectionPointTls(),
                 List.of(rootCertFile().toString()), List.of(new RoleRoute(MP_ROLE_ID, "MP", mpInternalUrl())), hosts(),

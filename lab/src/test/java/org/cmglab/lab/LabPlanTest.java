@@ -60,6 +60,19 @@ class LabPlanTest {
         assertThat(classicUsGov.deploymentName()).isEqualTo("granitefalls.usgovcloudapp.net");
         assertThat(classicUsGov.cmgChannel(1)).isEqualTo(new Endpoint("127.123.1.11", 10_125));
         assertThat(classicUsGov.deploymentMethod()).isEqualTo("CloudServiceClassic");
+        assertThat(classicUsGov.cmgChannelTcpTls(1)).isEqualTo(new Endpoint("127.123.1.11", 10_141));
+        assertThat(classicUsGov.cmgServiceConfig(1).channelTcpTls()).isEqualTo(new Endpoint("127.123.1.11", 10_141));
+        assertThat(classicUsGov.connectionPointConfig().targets()).extracting(t -> t.transport() + " " + t.port()
+                + " → HTTPS " + t.httpsFallbackPort()).containsExactly("TCP-TLS 10140 → HTTPS 10124",
+                "TCP-TLS 10141 → HTTPS 10125");
+        LabPlan classicOne = LabPlan.builder().home(tmp).stateDir(tmp).net(123).portOffset(0).classic(true).build();
+        assertThat(classicOne.connectionPointConfig().targets()).singleElement().satisfies(t -> {
+            assertThat(t.transport()).isEqualTo("TCP-TLS");
+            assertThat(t.port()).isEqualTo(10_140);
+            assertThat(t.httpsFallbackPort()).isEqualTo(443);
+        });
+        assertThat(p.cmgChannelTcpTls(0)).isNull();
+        assertThat(p.cmgServiceConfig(0).channelTcpTls()).isNull();
 
         LabPlan real = plan(0);
         assertThat(real.cmgFrontDoor(0).port()).isEqualTo(443);
@@ -108,6 +121,7 @@ class LabPlanTest {
             assertThat(t.host()).isEqualTo(LabPlan.SERVICE_NAME);
             assertThat(t.port()).isEqualTo(20_443);
             assertThat(t.transport()).isEqualTo("HTTPS");
+            assertThat(t.httpsFallbackPort()).isNull();
         });
         assertThat(cp.routes()).singleElement()
                 .satisfies(r -> assertThat(r.internalBaseUrl()).isEqualTo("https://mp01.corp.contoso.com:20443"));

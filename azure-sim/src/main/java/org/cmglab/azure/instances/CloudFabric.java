@@ -296,7 +296,8 @@ public final class CloudFabric implements AutoCloseable {
                 new Endpoint(addr, port(FRONT_PORT)),
                 p.capacity() == 1 ? null : new Endpoint(addr, port(CHANNEL_HTTPS_BASE + i)),
                 new Endpoint(addr, port(ADMIN_PORT)), d.tls, d.clientRoots, d.connectorRoots, p.publishedRoles(),
-                MAX_REQUEST_BODY, ChannelTimings.defaults(), config.logDir());
+                MAX_REQUEST_BODY, ChannelTimings.defaults(), config.logDir(),
+                p.classic() ? new Endpoint(addr, port(CHANNEL_TCPTLS_BASE + i)) : null);
     }
 
     private VmInstance start(FabricDeployment d, int i) throws IOException {

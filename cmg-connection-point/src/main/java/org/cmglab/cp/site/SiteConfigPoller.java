@@ -129,7 +129,9 @@ public final class SiteConfigPoller implements AutoCloseable {
         int offset = first.port() - realPort(first.transport(), staticTargets.size(), first.instanceIndex());
         List<ChannelTarget> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            out.add(new ChannelTarget(i, first.host(), realPort(transport, n, i) + offset, transport));
+            // a TCP-TLS target falls back to HTTPS on 443 (one instance) or 10124+i (several)
+            Integer fallback = ChannelTarget.TCP_TLS.equals(transport) ? realPort(ChannelTarget.HTTPS, n, i) + offset : null;
+            out.add(new ChannelTarget(i, first.host(), realPort(transport, n, i) + offset, transport, fallback));
         }
         return List.copyOf(out);
     }

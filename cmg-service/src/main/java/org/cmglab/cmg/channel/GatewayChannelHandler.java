@@ -34,7 +34,7 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
     private final int localPort;
     private final String connectorCertificate;
     private final String expectedSite;
-    private final String connectionId;
+    private String connectionId; // ours until the hello names the connection point's own
     private final Duration helloTimeout;
     private GatewayChannel registered;
     private ScheduledFuture<?> deadline;
@@ -102,6 +102,11 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
         }
         if (deadline != null) {
             deadline.cancel(false);
+        }
+        if (hello.connectionId() != null && !hello.connectionId().equals(connectionId)) {
+            log.info("Channel {} is connection {} of connection point {}", connectionId, hello.connectionId(),
+                    hello.connector());
+            connectionId = hello.connectionId();
         }
         registered = new GatewayChannel(ctx.channel(), hello, transport, localPort, connectorCertificate);
         registry.add(registered);

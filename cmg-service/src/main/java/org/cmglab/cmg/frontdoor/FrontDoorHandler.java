@@ -11,7 +11,6 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.ssl.SslHandler;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
@@ -256,7 +255,7 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
 
     private void acceptChannel(ChannelHandlerContext ctx, FullHttpRequest req) {
         String connectionId = req.headers().get(ChannelProtocol.HDR_CONNECTION_ID, "unknown");
-        ClientCertValidator.Result r = fd.connectorValidator().validate(peerChain(ctx), fd.clock().instant());
+        ClientCertValidator.Result r = ConnectorCertificateCheck.validate(ctx, fd);
         if (!r.ok()) {
             log.warn("Refused channel {} from {}: {}", connectionId, ctx.channel().remoteAddress(), r.detail());
             Responses.send(ctx, 403, "CMGService_ConnectorCertificateRejected", r.detail(), false);
@@ -265,11 +264,10 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
         int localPort = ((java.net.InetSocketAddress) ctx.channel().localAddress()).getPort();
         log.info("Accepting channel {} from connection point {} (site {}), certificate {}", connectionId,
                 req.headers().get(ChannelProtocol.HDR_CONNECTOR), req.headers().get(ChannelProtocol.HDR_SITE),
-                r.leaf().getSubjectX500Principal().getName());
+                ConnectorCertificateCheck.subject(r));
         GatewayUpgrade.accept(ctx, httpHandlerNames, fd.settings(), "channel " + connectionId,
-                new GatewayChannelHandler(fd.registry(), "HTTPS", localPort,
-                        r.leaf().getSubjectX500Principal().getName(), fd.siteCode(), connectionId,
-                        fd.settings().handshakeTimeout()));
+                new GatewayChannelHandler(fd.registry(), "HTTPS", localPort, ConnectorCertificateCheck.subject(r),
+                        fd.siteCode(), connectionId, fd.settings().handshakeTimeout()));
     }
 
     private void refuse(ChannelHandlerContext ctx, String traceId, int status, String reason, String detail,
@@ -282,8 +280,7 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
     }
 
     private static List<X509Certificate> peerChain(ChannelHandlerContext ctx) {
-        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-        return ssl == null ? List.of() : ClientCertValidator.peerChain(ssl.engine().getSession());
+        return ConnectorCertificateCheck.peerChain(ctx);
     }
 
     private static String subject(ChannelHandlerContext ctx) {

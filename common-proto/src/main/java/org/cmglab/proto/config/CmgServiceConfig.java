@@ -20,12 +20,13 @@ import java.util.Objects;
  * @param maxRequestBodyBytes largest client request body accepted (the product checks content length per endpoint)
  * @param channel             channel keep-alive timings
  * @param logDir              lab log folder
+ * @param channelTcpTls       TCP-TLS channel listener 10140+i (classic deployments), or null when there is none
  */
 public record CmgServiceConfig(String serviceName, String deploymentName, String siteCode, int instanceIndex,
                                Endpoint frontDoor, Endpoint channelHttps, Endpoint admin, TlsFiles serverTls,
                                List<String> clientTrustRoots, List<String> connectorTrustRoots,
                                List<PublishedRole> publishedRoles, int maxRequestBodyBytes, ChannelTimings channel,
-                               String logDir) {
+                               String logDir, Endpoint channelTcpTls) {
     public CmgServiceConfig {
         Objects.requireNonNull(serviceName, "serviceName");
         Objects.requireNonNull(frontDoor, "frontDoor");

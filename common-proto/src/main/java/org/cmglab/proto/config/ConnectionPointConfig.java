@@ -62,10 +62,39 @@ public record ConnectionPointConfig(String name, String siteCode, String sourceA
      *
      * @param instanceIndex VM instance index
      * @param host          name dialled and verified in the certificate (the CMG service name)
-     * @param port          443 for one instance, 10124+i for several (HTTPS); 10140+i for TCP-TLS
-     * @param transport     {@code HTTPS} (TCP-TLS arrives with the full channel issue)
+     * @param port              443 for one instance, 10124+i for several (HTTPS); 10140+i for TCP-TLS
+     * @param transport         {@code HTTPS} or {@code TCP-TLS} (classic deployments)
+     * @param httpsFallbackPort for a TCP-TLS target: the HTTPS port used while TCP-TLS cannot connect (443 for one
+     *                          instance, 10124+i for several); null = no fallback
      */
-    public record ChannelTarget(int instanceIndex, String host, int port, String transport) {}
+    public record ChannelTarget(int instanceIndex, String host, int port, String transport, Integer httpsFallbackPort) {
+        public static final String HTTPS = "HTTPS";
+        public static final String TCP_TLS = "TCP-TLS";
+
+        public ChannelTarget {
+            Objects.requireNonNull(host, "host");
+            if (transport == null) {
+                transport = HTTPS;
+            }
+            if (!HTTPS.equals(transport) && !TCP_TLS.equals(transport)) {
+                throw new IllegalArgumentException("transport: " + transport + " (expected: HTTPS or TCP-TLS)");
+            }
+        }
+
+        /** A target without an HTTPS fallback port. */
+        public ChannelTarget(int instanceIndex, String host, int port, String transport) {
+            this(instanceIndex, host, port, transport, null);
+        }
+
+        /** An HTTPS target (scale sets, and any target without TCP-TLS). */
+        public static ChannelTarget https(int instanceIndex, String host, int port) {
+            return new ChannelTarget(instanceIndex, host, port, HTTPS, null);
+        }
+
+        public boolean tcpTls() {
+            return TCP_TLS.equals(transport);
+        }
+    }
 
     /**
      * The site-system web proxy the HTTPS channels go through (HTTP CONNECT), like the product's "proxy server" and
