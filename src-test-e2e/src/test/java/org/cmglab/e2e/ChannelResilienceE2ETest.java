@@ -47,6 +47,10 @@ class ChannelResilienceE2ETest {
     static LabProcesses lab;
     /** pids this test stopped and not yet continued (continued in @AfterAll whatever happens). */
     static final Set<Long> stopped = ConcurrentHashMap.newKeySet();
+    /** The CMG instance this test relaunched itself after killing it (azure-sim does not restart crashed VMs). */
+    static ComponentProcess relaunched;
+    static final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+            .proxy(java.net.http.HttpClient.Builder.NO_PROXY).connectTimeout(Duration.ofSeconds(2)).build();
 
     @BeforeAll
     static void startLab() throws Exception {
@@ -63,6 +67,9 @@ class ChannelResilienceE2ETest {
     static void stopLab() throws Exception {
         for (long pid : stopped) {
             signal("CONT", pid);
+        }
+        if (relaunched != null) {
+            relaunched.stop();
         }
         if (lab != null) {
             lab.close();
@@ -178,6 +185,59 @@ class ChannelResilienceE2ETest {
                 .isLessThan(5_000);
         assertThat(back.path("connects").asLong() + back.path("failures").asLong()).as("attempts of the new process")
                 .isBetween(1L, 3L);
+    }
+
+    /**
+     * A CMG outage that refuses connections (the VM process is killed; the load balancer has no healthy backend and
+     * closes every new connection at once): the connection point backs off (1 s, 2 s, 4 s … ± 20 %) instead of
+     * re-dialling in a loop, and is back once the instance is (the test relaunches it with azure-sim's config, as a
+     * VM reboot would, since azure-sim reports a crashed instance but does not restart it).
+     */
+    @Test
+    @Order(4)
+    void cmgOutageIsRiddenOutWithBackoffNotAStorm() throws Exception {
+        lab.awaitChannel(Duration.ofSeconds(30));
+        JsonNode before = awaitCp(ch -> "Connected".equals(ch.path("state").asText()), Duration.ofSeconds(10),
+                "to be connected");
+        String oldId = before.path("connectionId").asText();
+        long attemptsBefore = attempts(before);
+        long pid = cmgPid();
+        ProcessHandle h = ProcessHandle.of(pid).orElseThrow();
+
+        long t0 = System.nanoTime();
+        h.destroyForcibly();
+        h.onExit().get(10, TimeUnit.SECONDS);
+        awaitCp(ch -> !"Connected".equals(ch.path("state").asText()), Duration.ofSeconds(5), "to see the channel close");
+        long lostMs = ms(t0);
+        long outageLeft = 5_000 - ms(t0);
+        if (outageLeft > 0) {
+            Thread.sleep(outageLeft); // the outage itself, not a readiness wait
+        }
+        JsonNode during = cpChannel();
+        long attemptsDuring = attempts(during) - attemptsBefore;
+
+        Path config;
+        try (var s = Files.walk(plan.stateDir().resolve("azure"))) {
+            config = s.filter(f -> f.getFileName().toString().equals("instance-0.json")).findFirst().orElseThrow();
+        }
+        long t1 = System.nanoTime();
+        relaunched = new ComponentProcess(LabPlan.cmgServiceName(0) + "-relaunched", plan.jar(LabPlan.CMG_SERVICE),
+                config, plan.cmgAdmin(0), plan.logDir(), http);
+        relaunched.start();
+        relaunched.awaitReady(LabProcesses.READY_TIMEOUT);
+        long instanceUpMs = ms(t1);
+        JsonNode back = awaitCp(ch -> "Connected".equals(ch.path("state").asText())
+                && !oldId.equals(ch.path("connectionId").asText()), Duration.ofSeconds(40), "to reconnect");
+        awaitCmgReady(back.path("connectionId").asText(), Duration.ofSeconds(10));
+        long attemptsTotal = attempts(back) - attemptsBefore;
+        System.out.printf("RESULT cmg-outage lostMs=%d attemptsDuring5s=%d (failures %d) instanceRelaunchMs=%d "
+                        + "backAfterRelaunchMs=%d outageTotalMs=%d attemptsUntilBack=%d lastError=%s%n", lostMs,
+                attemptsDuring, during.path("failures").asLong() - before.path("failures").asLong(), instanceUpMs,
+                ms(t1) - instanceUpMs, ms(t0), attemptsTotal, during.path("lastError").asText());
+        assertThat(lostMs).as("the connection point sees the killed CMG's channel close").isLessThan(3_000);
+        assertThat(attemptsDuring).as("dial attempts during a 5 s refusing outage (backoff 1 s, 2 s …)")
+                .isBetween(1L, 4L);
+        assertThat(attemptsTotal).as("dial attempts until the channel is back").isLessThanOrEqualTo(8L);
     }
 
     // ------------------------------------------------------------------ helpers
