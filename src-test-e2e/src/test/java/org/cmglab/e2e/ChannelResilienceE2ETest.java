@@ -79,6 +79,61 @@ class ChannelResilienceE2ETest {
         }
     }
 
+    /**
+     * Backpressure end to end: a client that stops reading a 64 MiB download (lab DP content from site-sim, through
+     * the CMG and the channel) holds at most a stream window in the CMG and the connection point, and does not slow
+     * the other streams on the same channel; afterwards the whole body arrives intact.
+     */
+    @Test
+    @Order(0)
+    void stalledDownloadNeitherGrowsMemoryNorSlowsOtherStreams() throws Exception {
+        lab.awaitChannel(Duration.ofSeconds(30));
+        String mplist = "/CCM_Proxy_MutualAuth/" + LabPlan.MP_ROLE_ID + "/SMS_MP/.sms_aut?MPLIST";
+        long size = 64L << 20;
+        String content = "/CCM_Proxy_MutualAuth/" + LabPlan.MP_ROLE_ID + "/SMS_DP_SMSPKG$/P0100001/lab-64MiB.bin";
+        try (RawClient small = RawClient.open(); RawClient bulk = RawClient.open()) {
+            for (int i = 0; i < 10; i++) { // warm-up
+                assertThat(small.get(mplist).status).isEqualTo(200);
+            }
+            long[] base = latencies(small, mplist, 50);
+            Mem cmg0 = mem(plan.cmgAdmin(0));
+            Mem cp0 = mem(plan.connectionPointAdmin());
+
+            bulk.send(content);
+            RawClient.Head h = bulk.readHead();
+            assertThat(h.status).as("lab DP content through the CMG: %s", h).isEqualTo(200);
+            assertThat(h.contentLength).isEqualTo(size);
+            byte[] buf = new byte[64 * 1024];
+            long off = 0;
+            off += bulk.readAndCheck(buf, off, 1 << 20); // 1 MiB, then the reader stalls
+            long[] loaded = latencies(small, mplist, 50); // ~ the stall: the pipeline fills up meanwhile
+            Thread.sleep(1_000); // the stalled reader's pause, so the buffers are as full as they get
+            Mem cmg1 = mem(plan.cmgAdmin(0));
+            Mem cp1 = mem(plan.connectionPointAdmin());
+            long[] stalled = latencies(small, mplist, 50);
+
+            long t0 = System.nanoTime();
+            off += bulk.readAndCheck(buf, off, size - off);
+            long restMs = ms(t0);
+            assertThat(off).isEqualTo(size);
+            System.out.printf("RESULT backpressure mplist p50/p99 ms: baseline %.1f/%.1f, while filling %.1f/%.1f, "
+                            + "stalled %.1f/%.1f; heap delta MiB: cmg %.1f cp %.1f; netty direct delta MiB: cmg %.1f "
+                            + "cp %.1f; rest of body %d MiB in %d ms%n", p(base, 50), p(base, 99), p(loaded, 50),
+                    p(loaded, 99), p(stalled, 50), p(stalled, 99), mib(cmg1.heap - cmg0.heap), mib(cp1.heap - cp0.heap),
+                    mib(cmg1.direct - cmg0.direct), mib(cp1.direct - cp0.direct), (size - (1 << 20)) >> 20, restMs);
+            double bound = Math.min(1_000, Math.max(5 * p(base, 99), 250));
+            assertThat(p(loaded, 99)).as("MPLIST p99 while the download fills the pipeline (bound %.0f ms)", bound)
+                    .isLessThanOrEqualTo(bound);
+            assertThat(p(stalled, 99)).as("MPLIST p99 while the download is stalled (bound %.0f ms)", bound)
+                    .isLessThanOrEqualTo(bound);
+            long limit = 64L << 20;
+            assertThat(cmg1.heap - cmg0.heap).as("CMG heap growth with a stalled 64 MiB download").isLessThan(limit);
+            assertThat(cp1.heap - cp0.heap).as("connection point heap growth").isLessThan(limit);
+            assertThat(cmg1.direct - cmg0.direct).as("CMG Netty direct memory growth").isLessThan(limit);
+            assertThat(cp1.direct - cp0.direct).as("connection point Netty direct memory growth").isLessThan(limit);
+        }
+    }
+
     @Test
     @Order(1)
     void connectionPointDetectsSilentCmgWithin2sAndRedialsWithoutAStorm() throws Exception {
@@ -241,6 +296,168 @@ class ChannelResilienceE2ETest {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    private static double mib(long bytes) {
+        return bytes / 1048576.0;
+    }
+
+    /** Sequential GETs on one keep-alive connection; the latency of each in microseconds, sorted. */
+    private static long[] latencies(RawClient c, String path, int n) throws IOException {
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            long t = System.nanoTime();
+            RawClient.Response r = c.get(path);
+            out[i] = (System.nanoTime() - t) / 1_000;
+            assertThat(r.status).as("MPLIST %d", i).isEqualTo(200);
+        }
+        java.util.Arrays.sort(out);
+        return out;
+    }
+
+    /** Percentile of sorted microsecond latencies, in ms. */
+    private static double p(long[] sorted, int pct) {
+        int i = (int) Math.ceil(pct / 100.0 * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1000.0;
+    }
+
+    private record Mem(long heap, long direct) {}
+
+    /** Heap in use (sum of the heap pools) and Netty's direct memory, from a process's admin /metrics. */
+    private static Mem mem(org.cmglab.proto.config.Endpoint admin) throws Exception {
+        double heap = 0;
+        double direct = 0;
+        for (String l : lab.adminGet(admin, "/metrics").split("\n")) {
+            if (l.startsWith("jvm_memory_used_bytes{") && l.contains("area=\"heap\"")) {
+                heap += Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+            } else if (l.startsWith("netty_direct_memory_used_bytes")) {
+                direct = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+            }
+        }
+        assertThat(heap).as("jvm_memory_used_bytes{area=heap} at %s", admin).isPositive();
+        return new Mem((long) heap, (long) Math.max(0, direct));
+    }
+
+    /** A minimal HTTP/1.1 client over mutual TLS to the CMG (VIP:443, the lab client certificate). */
+    private static final class RawClient implements AutoCloseable {
+        final javax.net.ssl.SSLSocket socket;
+        final java.io.InputStream in;
+        final java.io.OutputStream out;
+
+        record Head(int status, long contentLength, boolean chunked, String raw) {}
+
+        record Response(int status, byte[] body) {}
+
+        private RawClient(javax.net.ssl.SSLSocket s) throws IOException {
+            socket = s;
+            in = new java.io.BufferedInputStream(s.getInputStream(), 64 * 1024);
+            out = s.getOutputStream();
+        }
+
+        static RawClient open() throws Exception {
+            var id = org.cmglab.proto.pki.IssuedCert.readPem(Path.of(plan.clientTls().certFile()),
+                    Path.of(plan.clientTls().keyFile()));
+            var ctx = org.cmglab.proto.pki.TlsContexts.jdkClient(List.of(
+                    org.cmglab.proto.pki.Pem.readCertificates(plan.rootCertFile()).get(0)), id);
+            var s = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket();
+            s.setReceiveBufferSize(64 * 1024);
+            s.connect(new java.net.InetSocketAddress(plan.vipAddress(), plan.port(443)), 5_000);
+            s.setSoTimeout(30_000);
+            var p = s.getSSLParameters();
+            p.setEndpointIdentificationAlgorithm("HTTPS");
+            p.setServerNames(List.of(new javax.net.ssl.SNIHostName(LabPlan.SERVICE_NAME)));
+            s.setSSLParameters(p);
+            s.startHandshake();
+            return new RawClient(s);
+        }
+
+        void send(String path) throws IOException {
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: " + LabPlan.SERVICE_NAME + "\r\nAccept: */*\r\n"
+                    + "User-Agent: cmglab-e2e\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+        }
+
+        Response get(String path) throws IOException {
+            send(path);
+            Head h = readHead();
+            byte[] body;
+            if (h.chunked) {
+                var b = new java.io.ByteArrayOutputStream();
+                while (true) {
+                    int n = Integer.parseInt(line().split(";")[0].trim(), 16);
+                    if (n == 0) {
+                        while (!line().isEmpty()) {
+                            // trailers
+                        }
+                        break;
+                    }
+                    b.write(in.readNBytes(n));
+                    line();
+                }
+                body = b.toByteArray();
+            } else {
+                body = in.readNBytes((int) Math.max(0, h.contentLength));
+            }
+            return new Response(h.status, body);
+        }
+
+        Head readHead() throws IOException {
+            StringBuilder raw = new StringBuilder();
+            String status = line();
+            raw.append(status).append('\n');
+            long len = -1;
+            boolean chunked = false;
+            for (String l = line(); !l.isEmpty(); l = line()) {
+                raw.append(l).append('\n');
+                String lower = l.toLowerCase(java.util.Locale.ROOT);
+                if (lower.startsWith("content-length:")) {
+                    len = Long.parseLong(l.substring(15).trim());
+                } else if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) {
+                    chunked = true;
+                }
+            }
+            String[] parts = status.split(" ", 3);
+            return new Head(Integer.parseInt(parts[1]), len, chunked, raw.toString());
+        }
+
+        /** Reads {@code n} body bytes (Content-Length framing) and checks each against the lab content pattern. */
+        long readAndCheck(byte[] buf, long offset, long n) throws IOException {
+            long done = 0;
+            while (done < n) {
+                int r = in.read(buf, 0, (int) Math.min(buf.length, n - done));
+                if (r < 0) {
+                    throw new java.io.EOFException("body ended at " + (offset + done) + " bytes");
+                }
+                for (int i = 0; i < r; i++) {
+                    long o = offset + done + i;
+                    byte want = (byte) ((o * 31) ^ (o >>> 11)); // site-sim LabContentHandler.byteAt
+                    if (buf[i] != want) {
+                        throw new AssertionError("body byte " + o + " is " + buf[i] + ", expected " + want);
+                    }
+                }
+                done += r;
+            }
+            return done;
+        }
+
+        private String line() throws IOException {
+            StringBuilder b = new StringBuilder();
+            int c;
+            while ((c = in.read()) >= 0 && c != '\n') {
+                if (c != '\r') {
+                    b.append((char) c);
+                }
+            }
+            if (c < 0 && b.length() == 0) {
+                throw new java.io.EOFException("connection closed");
+            }
+            return b.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
 
     private static long ms(long t0) {
         return (System.nanoTime() - t0) / 1_000_000;
