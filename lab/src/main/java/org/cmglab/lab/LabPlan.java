@@ -41,9 +41,11 @@ import org.cmglab.proto.runtime.Json;
  * @param mpHttps    MP on HTTPS 443 (else HTTP 80)
  * @param cloud      Azure environment: {@code AzurePublicCloud} or {@code AzureUSGovernmentCloud}
  * @param classic    classic cloud service deployment (else virtual machine scale set)
+ * @param cpChannel  the connection point's channel keep-alive timings (PING interval / timeout); null = defaults
+ *                   (15 s / 5 s). The CMG instances' timings are written by azure-sim (defaults).
  */
 public record LabPlan(Path home, Path stateDir, int net, int portOffset, int instances, boolean mpHttps,
-                      String cloud, boolean classic) {
+                      String cloud, boolean classic, org.cmglab.proto.config.ChannelTimings cpChannel) {
 
     public static final String SERVICE_NAME = "GraniteFalls.contoso.com";
     public static final String PREFIX = "granitefalls";
@@ -406,7 +408,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         }
         return new ConnectionPointConfig(CP_FQDN, SITE_CODE, connectionPointAddress(), targets, connectionPointTls(),
                 List.of(rootCertFile().toString()), List.of(new RoleRoute(MP_ROLE_ID, "MP", mpInternalUrl())), hosts(),
-                connectionPointAdmin(), null, logDir().toString(), dns(), scpAdmin(),
+                connectionPointAdmin(), cpChannel, logDir().toString(), dns(), scpAdmin(),
                 ConnectionPointConfig.DEFAULT_SITE_POLL_MILLIS, null);
     }
 
@@ -545,8 +547,22 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         private boolean mpHttps = true;
         private String cloud = "AzurePublicCloud";
         private boolean classic;
+        private org.cmglab.proto.config.ChannelTimings cpChannel;
 
         private Builder() {}
+
+        /**
+         * The connection point's channel keep-alive: a PING after {@code interval} of silence, the channel closed if
+         * unanswered within {@code timeout}; default 15 s / 5 s.
+         */
+        public Builder channelPing(Duration interval, Duration timeout) {
+            if (interval.toMillis() < 100 || timeout.toMillis() < 100) {
+                throw new IllegalArgumentException("channelPing: interval and timeout must be at least 100 ms (got "
+                        + interval.toMillis() + " ms / " + timeout.toMillis() + " ms)");
+            }
+            this.cpChannel = new org.cmglab.proto.config.ChannelTimings(interval.toMillis(), timeout.toMillis());
+            return this;
+        }
 
         /** Azure environment ({@code public}/{@code usgov} or the full name); default public. */
         public Builder cloud(String v) { this.cloud = v; return this; }
@@ -576,7 +592,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
             Path h = home != null ? home : findHome();
             Path s = stateDir != null ? stateDir : h.resolve(".cmglab");
             return new LabPlan(h, s, net, portOffset != null ? portOffset : defaultPortOffset(), instances, mpHttps,
-                    cloud, classic);
+                    cloud, classic, cpChannel);
         }
     }
 }

@@ -47,8 +47,18 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /** The registry components add their meters to. */
+    /**
+     * A registry with the JVM memory gauges ({@code jvm_memory_used_bytes{area="heap"}} …) and Netty's own direct
+     * memory counter ({@code netty_direct_memory_used_bytes}; Netty's no-cleaner direct buffers are not in the JVM's
+     * buffer pools), so memory growth under load is visible per process.
+     */
     public static PrometheusMeterRegistry newRegistry() {
-        return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry r = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(r);
+        io.micrometer.core.instrument.Gauge.builder("netty.direct.memory.used",
+                        io.netty.util.internal.PlatformDependent::usedDirectMemory)
+                .baseUnit("bytes").description("direct memory Netty allocated (-1 when not counted)").register(r);
+        return r;
     }
 
     public static AdminServer start(InetSocketAddress bind, EventLoopGroup group, String component,

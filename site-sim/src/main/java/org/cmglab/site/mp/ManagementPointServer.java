@@ -79,7 +79,9 @@ public final class ManagementPointServer implements AutoCloseable {
                         }
                         p.addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK_SIZE));
                         p.addLast("keepalive", new HttpServerKeepAliveHandler());
+                        p.addLast("chunked", new io.netty.handler.stream.ChunkedWriteHandler());
                         p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT));
+                        p.addLast("dp-content", new LabContentHandler());
                         p.addLast("mp", new MpHttpHandler(responder, observer));
                         p.addLast("tail-errors", new ChannelInboundHandlerAdapter() {
                             @Override
