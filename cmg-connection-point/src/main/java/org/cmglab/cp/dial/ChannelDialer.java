@@ -169,8 +169,12 @@ public final class ChannelDialer implements AutoCloseable {
         long t0 = System.nanoTime();
         ChannelHello hello = new ChannelHello(ChannelProtocol.UPGRADE_TOKEN, id, connectorName, siteCode, tr,
                 streams.roles());
-        StreamContext sc = streams.forChannel(hello, new ChannelTarget(target.instanceIndex(), target.host(), p, tr, null));
+        // the channel counts as connected once the CMG has asked for and received our hello: only then does it route
+        // requests to it (a channel the CMG refuses after TLS never gets that far)
         Promise<Void> ready = group.next().newPromise();
+        Promise<Void> helloServed = group.next().newPromise();
+        StreamContext sc = streams.forChannel(hello, new ChannelTarget(target.instanceIndex(), target.host(), p, tr, null))
+                .withOnHello(() -> helloServed.trySuccess(null));
         Consumer<ChannelHandlerContext> installer = ctx -> ChannelPipelines.installConnectorSide(ctx.channel(),
                 settings, "connection " + id, new ConnectorStreams(sc), new Tail(id));
         WebProxy via = viaProxy(tr);
@@ -218,17 +222,32 @@ public final class ChannelDialer implements AutoCloseable {
         }
         Channel dialled = ch;
         group.schedule(() -> {
-            if (ready.tryFailure(new java.util.concurrent.TimeoutException("no channel within "
-                    + settings.handshakeTimeout().toMillis() + " ms")) && dialled != null) {
+            var timeout = new java.util.concurrent.TimeoutException("no channel within "
+                    + settings.handshakeTimeout().toMillis() + " ms");
+            boolean upgradeTimedOut = ready.tryFailure(timeout);
+            boolean helloTimedOut = helloServed.tryFailure(new java.util.concurrent.TimeoutException(
+                    "the CMG did not ask for the hello within " + settings.handshakeTimeout().toMillis() + " ms"));
+            if ((upgradeTimedOut || helloTimedOut) && dialled != null) {
                 dialled.close();
             }
         }, settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         ready.addListener(f -> {
-            if (f.isSuccess()) {
-                onConnected(dialled, id, tr, p, mode, t0);
-            } else {
+            if (!f.isSuccess()) {
+                helloServed.tryFailure(f.cause());
                 onFailed(id, tr, p, mode, f.cause(), dialled);
+                return;
             }
+            if (dialled != null) {
+                dialled.closeFuture().addListener(c -> helloServed.tryFailure(
+                        new java.io.IOException("the CMG closed the channel before the hello")));
+            }
+            helloServed.addListener(h -> {
+                if (h.isSuccess()) {
+                    onConnected(dialled, id, tr, p, mode, t0);
+                } else {
+                    onFailed(id, tr, p, mode, h.cause(), dialled);
+                }
+            });
         });
     }
 

@@ -115,6 +115,9 @@ final class ForwardingStreamHandler extends ChannelInboundHandlerAdapter impleme
                     .set(HttpHeaderNames.CONTENT_TYPE, "application/json")));
             ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(json), true));
             done = true;
+            if (sc.onHello() != null) {
+                sc.onHello().run();
+            }
             log.info("Channel {}: told CMG {} who we are (roles {})", sc.hello().connectionId(), sc.instance(),
                     sc.hello().roles());
             return;
