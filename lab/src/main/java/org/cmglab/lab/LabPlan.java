@@ -453,6 +453,29 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         }
     }
 
+    /**
+     * True when {@code have} names what {@code spec} asks for (subject CN and DNS SANs): a lab re-planned for another
+     * cloud or deployment method (other deployment and Azure host names) gets new certificates.
+     */
+    static boolean sameNames(IssuedCert have, CertSpec spec) throws java.security.cert.CertificateParsingException {
+        String subject = have.certificate().getSubjectX500Principal().getName();
+        if (!subject.startsWith("CN=" + spec.commonName() + ",") && !subject.equals("CN=" + spec.commonName())) {
+            return false;
+        }
+        java.util.Set<String> sans = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        var all = have.certificate().getSubjectAlternativeNames();
+        if (all != null) {
+            for (List<?> san : all) {
+                if (Integer.valueOf(2).equals(san.get(0))) {
+                    sans.add(String.valueOf(san.get(1)));
+                }
+            }
+        }
+        java.util.Set<String> wanted = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+        wanted.addAll(spec.dnsNames());
+        return sans.equals(wanted);
+    }
+
     /** The SCP app's client secret: read from the state folder, or generated (0600) on first use. */
     String scpSecret() throws IOException {
         return secretFile(scpSecretFile(), 30, java.util.Base64.getUrlEncoder().withoutPadding());
@@ -486,7 +509,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
                 IssuedCert have = IssuedCert.readPem(cert, key);
                 have.certificate().verify(ca.root().getPublicKey());
                 Instant notAfter = have.certificate().getNotAfter().toInstant();
-                if (notAfter.isAfter(Instant.now().plus(RENEW_BEFORE))) {
+                if (notAfter.isAfter(Instant.now().plus(RENEW_BEFORE)) && sameNames(have, spec)) {
                     return false;
                 }
             } catch (IOException | GeneralSecurityException | RuntimeException e) {

@@ -153,8 +153,21 @@ class LabPlanTest {
 
         // a second materialize keeps valid certificates
         String before = Files.readString(Path.of(p.clientTls().certFile()));
+        String frontBefore = Files.readString(Path.of(p.azureFrontTls().certFile()));
         p.materialize();
         assertThat(Files.readString(Path.of(p.clientTls().certFile()))).isEqualTo(before);
+        assertThat(Files.readString(Path.of(p.azureFrontTls().certFile()))).isEqualTo(frontBefore);
+        // re-planned for the US Government cloud, classic: new names, so new certificates for them
+        LabPlan gov = LabPlan.builder().home(tmp).stateDir(tmp.resolve("state")).net(123).portOffset(20_000)
+                .cloud("usgov").classic(true).build();
+        gov.materialize();
+        IssuedCert front = IssuedCert.readPem(Path.of(gov.azureFrontTls().certFile()), Path.of(gov.azureFrontTls().keyFile()));
+        assertThat(front.certificate().getSubjectAlternativeNames().stream().map(l -> String.valueOf(l.get(1))).toList())
+                .contains("login.microsoftonline.us", "management.usgovcloudapi.net");
+        IssuedCert cmgCert = IssuedCert.readPem(Path.of(gov.cmgServerTls().certFile()), Path.of(gov.cmgServerTls().keyFile()));
+        assertThat(cmgCert.certificate().getSubjectAlternativeNames().stream().map(l -> String.valueOf(l.get(1))).toList())
+                .contains("granitefalls.usgovcloudapp.net");
+        assertThat(Files.readString(Path.of(gov.clientTls().certFile()))).isEqualTo(before);
         // … and the storage key (Azurite's account data stays readable across lab runs)
         assertThat(p.storageKey()).isEqualTo(storageKey);
     }
