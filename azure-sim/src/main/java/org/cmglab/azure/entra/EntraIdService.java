@@ -445,29 +445,18 @@ public final class EntraIdService implements HttpService {
 
     private FullHttpResponse password(RequestInfo info, Map<String, List<String>> form, String endpoint, boolean v2,
                                       String clientId, String secret) {
-        if (clientId == null) {
-            return missing(endpoint, "client_id");
+        FullHttpResponse missing = missingInput(endpoint, form, v2, clientId, "username", "password");
+        if (missing != null) {
+            return missing;
         }
         String username = first(form, "username");
-        if (username == null) {
-            return missing(endpoint, "username");
-        }
         String password = first(form, "password");
-        if (password == null) {
-            return missing(endpoint, "password");
-        }
         String requested = v2 ? first(form, "scope") : first(form, "resource");
-        if (requested == null) {
-            return missing(endpoint, v2 ? "scope" : "resource");
+        Caller caller = publicCaller(clientId, secret);
+        if (caller.error() != null) {
+            return caller.error();
         }
-        AzureSimConfig.AppRegistration app = appsById.get(clientId.toLowerCase(Locale.ROOT));
-        if (app == null) {
-            return unknownClient(clientId);
-        }
-        FullHttpResponse bad = checkSecret(app, secret, false);
-        if (bad != null) {
-            return bad;
-        }
+        AzureSimConfig.AppRegistration app = caller.app();
         AzureSimConfig.DirectoryUser user = usersByUpn.get(username.toLowerCase(Locale.ROOT));
         if (user == null) {
             log.warn("Entra ID: password grant refused for client {}: user {} does not exist", clientId, username);
@@ -502,25 +491,17 @@ public final class EntraIdService implements HttpService {
     /** Device token: a registered device signs in with its device certificate (see {@link DeviceAssertionVerifier}). */
     private FullHttpResponse device(Map<String, List<String>> form, String endpoint, boolean v2, String tenant,
                                     String clientId, String secret) {
-        if (clientId == null) {
-            return missing(endpoint, "client_id");
+        FullHttpResponse missing = missingInput(endpoint, form, v2, clientId, "assertion");
+        if (missing != null) {
+            return missing;
         }
         String assertion = first(form, "assertion");
-        if (assertion == null) {
-            return missing(endpoint, "assertion");
-        }
         String requested = v2 ? first(form, "scope") : first(form, "resource");
-        if (requested == null) {
-            return missing(endpoint, v2 ? "scope" : "resource");
+        Caller caller = publicCaller(clientId, secret);
+        if (caller.error() != null) {
+            return caller.error();
         }
-        AzureSimConfig.AppRegistration app = appsById.get(clientId.toLowerCase(Locale.ROOT));
-        if (app == null) {
-            return unknownClient(clientId);
-        }
-        FullHttpResponse bad = checkSecret(app, secret, false);
-        if (bad != null) {
-            return bad;
-        }
+        AzureSimConfig.AppRegistration app = caller.app();
         String url = "https://" + env.loginHost() + "/" + tenant + "/" + endpoint;
         DeviceAssertionVerifier.Device d;
         try {
@@ -540,6 +521,36 @@ public final class EntraIdService implements HttpService {
                 .claim("scp", res.scopes.isEmpty() ? "user_impersonation" : String.join(" ", res.scopes))
                 .claim("amr", List.of("rsa"));
         return issue(c.build(), now, v2, res.audience, "device " + d.deviceId() + " via client " + app.clientId());
+    }
+
+    /**
+     * The first required input of a user or device grant that is missing, answered as AAD does (client_id, then the
+     * grant's own parameters, then scope or resource); null when all are there.
+     */
+    private FullHttpResponse missingInput(String endpoint, Map<String, List<String>> form, boolean v2, String clientId,
+                                          String... grantParams) {
+        if (clientId == null) {
+            return missing(endpoint, "client_id");
+        }
+        for (String p : grantParams) {
+            if (first(form, p) == null) {
+                return missing(endpoint, p);
+            }
+        }
+        String resourceParam = v2 ? "scope" : "resource";
+        return first(form, resourceParam) == null ? missing(endpoint, resourceParam) : null;
+    }
+
+    /** The app a user or device signs in through, or the error to answer (unknown app, bad secret). */
+    private record Caller(AzureSimConfig.AppRegistration app, FullHttpResponse error) {}
+
+    private Caller publicCaller(String clientId, String secret) {
+        AzureSimConfig.AppRegistration app = appsById.get(clientId.toLowerCase(Locale.ROOT));
+        if (app == null) {
+            return new Caller(null, unknownClient(clientId));
+        }
+        FullHttpResponse bad = checkSecret(app, secret, false);
+        return bad != null ? new Caller(null, bad) : new Caller(app, null);
     }
 
     private JWTClaimsSet.Builder baseClaims(String audience, AzureSimConfig.AppRegistration app, Instant now,
