@@ -171,14 +171,6 @@ public final class ComponentProcess {
     }
 
     static String tail(Path file, int lines) {
-        try {
-            if (!Files.exists(file)) {
-                return "(no " + file.getFileName() + ")";
-            }
-            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException | UncheckedIOException e) {
-            return "(cannot read " + file + ": " + e + ")";
-        }
+        return org.cmglab.proto.runtime.ChildProcesses.tail(file, lines);
     }
 }

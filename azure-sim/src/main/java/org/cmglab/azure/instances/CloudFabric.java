@@ -2,7 +2,6 @@ package org.cmglab.azure.instances;
 
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -476,15 +475,7 @@ public final class CloudFabric implements AutoCloseable {
     }
 
     static String tail(Path file, int lines) {
-        try {
-            if (!Files.exists(file)) {
-                return "(no " + file.getFileName() + ")";
-            }
-            List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException | UncheckedIOException e) {
-            return "(cannot read " + file + ": " + e + ")";
-        }
+        return org.cmglab.proto.runtime.ChildProcesses.tail(file, lines);
     }
 
     /** Instances of a deployment as the resource JSON shows them. */

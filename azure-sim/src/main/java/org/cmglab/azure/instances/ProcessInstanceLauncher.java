@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -88,22 +87,7 @@ public final class ProcessInstanceLauncher implements InstanceLauncher {
 
         @Override
         public void stop(Duration grace) {
-            List<ProcessHandle> children = process.descendants().toList();
-            process.destroy();
-            try {
-                if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
-            children.forEach(h -> {
-                if (h.isAlive()) {
-                    h.destroyForcibly();
-                }
-            });
+            org.cmglab.proto.runtime.ChildProcesses.stop(process, grace);
         }
     }
 }

@@ -654,22 +654,7 @@ public final class AzuriteLauncher {
                 return;
             }
             if (process != null) {
-                List<ProcessHandle> children = process.descendants().toList();
-                process.destroy();
-                try {
-                    if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                        process.destroyForcibly();
-                        process.waitFor(5, TimeUnit.SECONDS);
-                    }
-                } catch (InterruptedException e) {
-                    process.destroyForcibly();
-                    Thread.currentThread().interrupt();
-                }
-                children.forEach(h -> {
-                    if (h.isAlive()) {
-                        h.destroyForcibly();
-                    }
-                });
+                org.cmglab.proto.runtime.ChildProcesses.stop(process, Duration.ofSeconds(10));
             }
             if (container != null) {
                 try {
