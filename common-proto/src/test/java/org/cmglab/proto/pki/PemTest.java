@@ -19,17 +19,21 @@ class PemTest {
 
     private static final LabCa CA = LabCa.createEphemeral();
 
-    /** Throw-away test key from {@code openssl ecparam -genkey -name prime256v1} (with its EC PARAMETERS block). */
-    private static final String OPENSSL_EC_KEY = String.join("\n",
-            "-----BEGIN EC PARAMETERS-----",
-            "BggqhkjOPQMBBw==",
-            "-----END EC PARAMETERS-----",
-            "-----BEGIN EC PRIVATE KEY-----",
-            "MHcCAQEEIPeE5zAeB/Y78m1i/L/vudrh6qBJivO7gphkxujfrkhDoAoGCCqGSM49",
-            "AwEHoUQDQgAEbQuNWI3GSC7LJGp3kJpzCGkivRCBva//4JQusjBuD+J33lRGuFyU",
-            "Keqlubon4zFuvVkcwSUhVu4CWUdBM2/oDw==",
-            "-----END EC PRIVATE KEY-----",
-            "");
+    /**
+     * An EC key in the shape {@code openssl ecparam -genkey -name prime256v1} writes (EC PARAMETERS block, then a SEC1
+     * EC PRIVATE KEY without the public key), generated for each run so no key is kept in the repository.
+     */
+    private static String opensslStyleEcKey() throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        var k = (java.security.interfaces.ECPrivateKey) g.generateKeyPair().getPrivate();
+        var curve = org.bouncycastle.asn1.sec.SECObjectIdentifiers.secp256r1;
+        var sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(256, k.getS(), curve);
+        var b64 = java.util.Base64.getMimeEncoder(64, "\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return "-----BEGIN EC PARAMETERS-----\n" + b64.encodeToString(curve.getEncoded()) + "\n-----END EC PARAMETERS-----\n"
+                + "-----BEGIN EC PRIVATE KEY-----\n" + b64.encodeToString(sec1.getEncoded())
+                + "\n-----END EC PRIVATE KEY-----\n";
+    }
 
     @Test
     void readsCertificatesInOrder(@TempDir Path dir) throws Exception {
@@ -46,7 +50,7 @@ class PemTest {
         Path rsaFile = dir.resolve("rsa.pem");
         Path ecFile = dir.resolve("ec.pem");
         Files.writeString(rsaFile, legacyPem(rsa));
-        Files.writeString(ecFile, OPENSSL_EC_KEY);
+        Files.writeString(ecFile, opensslStyleEcKey());
         assertThat(Files.readString(rsaFile)).startsWith("-----BEGIN RSA PRIVATE KEY-----");
         assertThat(Files.readString(ecFile)).startsWith("-----BEGIN EC PARAMETERS-----");
         assertThat(Pem.readPrivateKey(rsaFile).getEncoded()).isEqualTo(rsa.getEncoded());
