@@ -48,7 +48,9 @@ public final class ComponentProcess {
     public static List<String> javaCommand(Path jar, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Dio.netty.leakDetection.level=" + System.getProperty("cmglab.leakLevel", "simple"));
+        String leak = System.getProperty("cmglab.leakLevel", "simple");
+        cmd.add("-Dio.netty.leakDetection.level=" + leak);
+        cmd.add("-Dcmglab.leakLevel=" + leak); // azure-sim passes it on to the CMG instances it starts
         cmd.add("-jar");
         cmd.add(jar.toString());
         cmd.addAll(args);

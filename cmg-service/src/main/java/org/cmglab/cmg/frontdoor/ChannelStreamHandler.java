@@ -170,6 +170,9 @@ final class ChannelStreamHandler extends ChannelInboundHandlerAdapter {
             res.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         responseStarted = true;
+        // the deadline is for the connection point's answer, not for the whole body: a large download to a slow
+        // client may take as long as the client needs (backpressure keeps it bounded in memory)
+        cancelTimeout();
         request.responseHeaders(code, reason);
         client.write(res);
     }
