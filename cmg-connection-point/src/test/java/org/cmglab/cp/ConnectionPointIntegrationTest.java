@@ -568,6 +568,32 @@ class ConnectionPointIntegrationTest {
         }
     }
 
+    /**
+     * Does what the CMG does first on a new channel: opens the hello stream, asks {@code GET /CMGChannel/v1/hello}
+     * and hands the connection point's answer to {@code onHello}; closes the channel when there is none.
+     */
+    static void askHello(ChannelHandlerContext ctx, java.util.function.Consumer<ChannelHello> onHello) {
+        ctx.executor().execute(() -> {
+            Collector col = new Collector();
+            new Http2StreamChannelBootstrap(ctx.channel()).handler(col).open().addListener(f -> {
+                if (!f.isSuccess()) {
+                    ctx.close();
+                    return;
+                }
+                ((Http2StreamChannel) f.getNow()).writeAndFlush(new DefaultHttp2HeadersFrame(
+                        new DefaultHttp2Headers().method("GET").path(ChannelProtocol.HELLO_PATH)
+                                .scheme("https").authority(SVC), true));
+            });
+            col.done.whenComplete((r, e) -> {
+                if (e != null || r.status() != 200) {
+                    ctx.close();
+                    return;
+                }
+                onHello.accept(Json.read(new String(r.body(), StandardCharsets.UTF_8), ChannelHello.class));
+            });
+        });
+    }
+
     /** Collects the response of one stream (copies the bytes, releases every frame). */
     static final class Collector extends ChannelInboundHandlerAdapter {
         final CompletableFuture<Resp> done = new CompletableFuture<>();
@@ -723,27 +749,10 @@ class ConnectionPointIntegrationTest {
         private final class ChannelTail extends ChannelInboundHandlerAdapter {
             @Override
             public void handlerAdded(ChannelHandlerContext ctx) {
-                ctx.executor().execute(() -> {
-                    Collector col = new Collector();
-                    new Http2StreamChannelBootstrap(ctx.channel()).handler(col).open().addListener(f -> {
-                        if (!f.isSuccess()) {
-                            ctx.close();
-                            return;
-                        }
-                        ((Http2StreamChannel) f.getNow()).writeAndFlush(new DefaultHttp2HeadersFrame(
-                                new DefaultHttp2Headers().method("GET").path(ChannelProtocol.HELLO_PATH)
-                                        .scheme("https").authority(SVC), true));
-                    });
-                    col.done.whenComplete((r, e) -> {
-                        if (e != null || r.status() != 200) {
-                            ctx.close();
-                            return;
-                        }
-                        Hello h = new Hello(ctx.channel(), Json.read(new String(r.body(), StandardCharsets.UTF_8),
-                                ChannelHello.class));
-                        hellos.add(h);
-                        current = h;
-                    });
+                askHello(ctx, hello -> {
+                    Hello h = new Hello(ctx.channel(), hello);
+                    hellos.add(h);
+                    current = h;
                 });
             }
 

@@ -14,11 +14,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
@@ -36,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 import org.cmglab.cp.dial.ChannelDialer;
 import org.cmglab.cp.site.SiteConfigPoller;
 import org.cmglab.proto.channel.ChannelHello;
-import org.cmglab.proto.channel.ChannelProtocol;
 import org.cmglab.proto.channel.GatewayUpgrade;
 import org.cmglab.proto.config.ChannelTimings;
 import org.cmglab.proto.config.ConnectionPointConfig;
@@ -300,27 +295,11 @@ class SiteReconciliationTest {
         private final class Tail extends ChannelInboundHandlerAdapter {
             @Override
             public void handlerAdded(ChannelHandlerContext ctx) {
-                ctx.executor().execute(() -> {
-                    ConnectionPointIntegrationTest.Collector col = new ConnectionPointIntegrationTest.Collector();
-                    new Http2StreamChannelBootstrap(ctx.channel()).handler(col).open().addListener(f -> {
-                        if (!f.isSuccess()) {
-                            ctx.close();
-                            return;
-                        }
-                        ((Http2StreamChannel) f.getNow()).writeAndFlush(new DefaultHttp2HeadersFrame(
-                                new DefaultHttp2Headers().method("GET").path(ChannelProtocol.HELLO_PATH)
-                                        .scheme("https").authority(SVC), true));
-                    });
-                    col.done.whenComplete((r, e) -> {
-                        if (e != null || r.status() != 200) {
-                            ctx.close();
-                            return;
-                        }
-                        hellos.add(Json.read(new String(r.body(), StandardCharsets.UTF_8), ChannelHello.class));
-                        helloAt = Math.min(helloAt, System.nanoTime());
-                        ctx.channel().closeFuture().addListener(x -> closedAt = System.nanoTime());
-                        channels.add(ctx.channel());
-                    });
+                ConnectionPointIntegrationTest.askHello(ctx, hello -> {
+                    hellos.add(hello);
+                    helloAt = Math.min(helloAt, System.nanoTime());
+                    ctx.channel().closeFuture().addListener(x -> closedAt = System.nanoTime());
+                    channels.add(ctx.channel());
                 });
             }
 
