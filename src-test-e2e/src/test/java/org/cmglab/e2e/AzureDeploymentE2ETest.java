@@ -1,6 +1,7 @@
 package org.cmglab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.channel.EventLoopGroup;
@@ -150,31 +151,33 @@ class AzureDeploymentE2ETest {
     }
 
     /** Polls the SCP status until {@code state} with {@code instances} instances; fails fast on Error. */
-    private static JsonNode awaitState(ComponentProcess scp, String state, int instances) throws Exception {
-        long deadline = System.nanoTime() + STEP.toNanos();
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            JsonNode st = Json.MAPPER.readTree(scp.adminGet("/status"));
-            last = st.path("state").asText() + " " + st.path("reason").asText() + " instances="
-                    + st.path("instances").size();
-            assertThat(st.path("state").asText()).as("SCP state (reason: %s)", st.path("reason").asText())
-                    .isNotEqualTo("Error");
-            boolean idle = st.path("task").isNull() || st.path("task").isMissingNode() || st.path("task").asText().isEmpty();
-            if (state.equals(st.path("state").asText()) && idle) {
+    private static JsonNode awaitState(ComponentProcess scp, String state, int instances) {
+        java.util.concurrent.atomic.AtomicReference<JsonNode> last = new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            await().atMost(STEP).pollInterval(Duration.ofMillis(200)).until(() -> {
+                JsonNode st = Json.MAPPER.readTree(scp.adminGet("/status"));
+                last.set(st);
+                assertThat(st.path("state").asText()).as("SCP state (reason: %s)", st.path("reason").asText())
+                        .isNotEqualTo("Error");
+                boolean idle = st.path("task").isNull() || st.path("task").isMissingNode()
+                        || st.path("task").asText().isEmpty();
                 long ready = 0;
                 for (JsonNode i : st.path("instances")) {
                     if ("ReadyRole".equals(i.path("state").asText())) {
                         ready++;
                     }
                 }
-                if (ready == instances && st.path("instances").size() == instances) {
-                    return st;
-                }
-            }
-            Thread.sleep(200);
+                return state.equals(st.path("state").asText()) && idle && ready == instances
+                        && st.path("instances").size() == instances;
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            JsonNode st = last.get();
+            throw new AssertionError("the SCP did not reach " + state + " with " + instances + " instances within "
+                    + STEP.toSeconds() + " s (last: " + (st == null ? "no status" : st.path("state").asText() + " "
+                    + st.path("reason").asText() + " instances=" + st.path("instances").size()) + "); see "
+                    + scp.outFile(), e);
         }
-        throw new AssertionError("the SCP did not reach " + state + " with " + instances + " instances within "
-                + STEP.toSeconds() + " s (last: " + last + "); see " + scp.outFile());
+        return last.get();
     }
 
     /** The SHA-1 thumbprint of the certificate the CMG presents at VIP:443, verified as the service name. */

@@ -1,6 +1,7 @@
 package org.cmglab.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.cmglab.lab.ComponentProcess;
 import org.cmglab.lab.LabPlan;
@@ -107,7 +109,9 @@ class ChannelResilienceE2ETest {
             long off = 0;
             off += bulk.readAndCheck(buf, off, 1 << 20); // 1 MiB, then the reader stalls
             long[] loaded = latencies(small, mplist, 50); // ~ the stall: the pipeline fills up meanwhile
-            Thread.sleep(1_000); // the stalled reader's pause, so the buffers are as full as they get
+            // the stalled reader's pause, so the buffers are as full as they get; the channel survives the stall
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10)).pollInterval(POLL)
+                    .until(() -> !cmgReadyIds().isEmpty());
             Mem cmg1 = mem(plan.cmgAdmin(0));
             Mem cp1 = mem(plan.connectionPointAdmin());
             long[] stalled = latencies(small, mplist, 50);
@@ -157,10 +161,8 @@ class ChannelResilienceE2ETest {
             assertThat(detectedMs).as("connection point detects the silent CMG (1 s + 1 s)").isLessThanOrEqualTo(
                     2_000 + SLACK_MS);
             // a 5 s outage in all: the connection point re-dials with backoff (1 s, 2 s, 4 s ± 20 %), not in a loop
-            long outageLeft = 5_000 - ms(t0);
-            if (outageLeft > 0) {
-                Thread.sleep(outageLeft); // the outage itself, not a readiness wait
-            }
+            // the rest of the outage: the connection point stays without a channel while the CMG is silent
+            awaitOutage(5_000 - ms(t0));
             attemptsDuringOutage = attempts(cpChannel()) - attemptsBefore;
         } finally {
             signal("CONT", cmgPid);
@@ -194,12 +196,8 @@ class ChannelResilienceE2ETest {
         signal("STOP", cpPid);
         long detectedMs;
         try {
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (cmgReadyIds().contains(oldId)) {
-                assertThat(System.nanoTime()).as("the CMG still lists channel %s as ready 30 s after its connection"
-                        + " point went silent", oldId).isLessThan(deadline);
-                Thread.sleep(POLL.toMillis());
-            }
+            await("the CMG to drop channel " + oldId + " after its connection point went silent")
+                    .atMost(Duration.ofSeconds(30)).pollInterval(POLL).until(() -> !cmgReadyIds().contains(oldId));
             detectedMs = ms(t0);
         } finally {
             signal("CONT", cpPid);
@@ -264,10 +262,7 @@ class ChannelResilienceE2ETest {
         h.onExit().get(10, TimeUnit.SECONDS);
         awaitCp(ch -> !"Connected".equals(ch.path("state").asText()), Duration.ofSeconds(5), "to see the channel close");
         long lostMs = ms(t0);
-        long outageLeft = 5_000 - ms(t0);
-        if (outageLeft > 0) {
-            Thread.sleep(outageLeft); // the outage itself, not a readiness wait
-        }
+        awaitOutage(5_000 - ms(t0)); // the rest of the outage: no channel while the instance is down
         JsonNode during = cpChannel();
         long attemptsDuring = attempts(during) - attemptsBefore;
 
@@ -475,18 +470,26 @@ class ChannelResilienceE2ETest {
         return ch;
     }
 
-    private static JsonNode awaitCp(Predicate<JsonNode> want, Duration timeout, String what) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        JsonNode last = null;
-        while (System.nanoTime() < deadline) {
-            last = cpChannel();
-            if (want.test(last)) {
-                return last;
-            }
-            Thread.sleep(POLL.toMillis());
+    private static JsonNode awaitCp(Predicate<JsonNode> want, Duration timeout, String what) {
+        AtomicReference<JsonNode> last = new AtomicReference<>();
+        try {
+            await().atMost(timeout).pollInterval(POLL).until(() -> {
+                last.set(cpChannel());
+                return want.test(last.get());
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("the connection point did not manage " + what + " within "
+                    + timeout.toSeconds() + " s; last channel status: " + last.get(), e);
         }
-        throw new AssertionError("the connection point did not manage " + what + " within " + timeout.toSeconds()
-                + " s; last channel status: " + last);
+        return last.get();
+    }
+
+    /** For {@code millis} (if positive): the connection point's channel stays down, as it must during an outage. */
+    private static void awaitOutage(long millis) {
+        if (millis > 0) {
+            await().during(Duration.ofMillis(millis)).atMost(Duration.ofMillis(millis + 10_000)).pollInterval(POLL)
+                    .until(() -> !"Connected".equals(cpChannel().path("state").asText()));
+        }
     }
 
     /** Connection ids of the channels cmg-service-0 lists as ready. */
@@ -499,18 +502,9 @@ class ChannelResilienceE2ETest {
         }
     }
 
-    private static void awaitCmgReady(String connectionId, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<String> ids = List.of();
-        while (System.nanoTime() < deadline) {
-            ids = cmgReadyIds();
-            if (ids.contains(connectionId)) {
-                return;
-            }
-            Thread.sleep(POLL.toMillis());
-        }
-        throw new AssertionError("cmg-service-0 does not list channel " + connectionId + " as ready within "
-                + timeout.toSeconds() + " s (ready: " + ids + ")");
+    private static void awaitCmgReady(String connectionId, Duration timeout) {
+        await("cmg-service-0 to list channel " + connectionId + " as ready").atMost(timeout).pollInterval(POLL)
+                .until(() -> cmgReadyIds().contains(connectionId));
     }
 
     /** The pid of VM instance 0, from the service connection point's status (azure-sim started it). */

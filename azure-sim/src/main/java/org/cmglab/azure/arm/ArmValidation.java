@@ -3,8 +3,6 @@ package org.cmglab.azure.arm;
 import java.io.IOException;
 import java.io.StringReader;
 import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
@@ -165,37 +163,11 @@ final class ArmValidation {
                     + leaf.getNotBefore().toInstant() + ", not after " + leaf.getNotAfter().toInstant() + ")");
         }
         PrivateKey key = privateKey(keyPem);
-        if (!matches(key, leaf.getPublicKey())) {
+        if (!org.cmglab.proto.pki.IssuedCert.keyMatches(key, leaf)) {
             throw new ArmException(400, "InvalidParameter", "properties.cmg.privateKeyPem does not belong to the "
                     + "certificate " + leaf.getSubjectX500Principal());
         }
         return leaf;
     }
 
-    static boolean matches(PrivateKey key, PublicKey pub) {
-        if (!key.getAlgorithm().equals(pub.getAlgorithm())) {
-            return false;
-        }
-        String alg = switch (key.getAlgorithm()) {
-            case "RSA" -> "SHA256withRSA";
-            case "EC" -> "SHA256withECDSA";
-            default -> null;
-        };
-        if (alg == null) {
-            return false;
-        }
-        try {
-            byte[] probe = "cmglab key probe".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            Signature s = Signature.getInstance(alg);
-            s.initSign(key);
-            s.update(probe);
-            byte[] sig = s.sign();
-            Signature v = Signature.getInstance(alg);
-            v.initVerify(pub);
-            v.update(probe);
-            return v.verify(sig);
-        } catch (java.security.GeneralSecurityException e) {
-            return false;
-        }
-    }
 }

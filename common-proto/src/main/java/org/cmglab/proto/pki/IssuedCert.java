@@ -97,4 +97,9 @@ public record IssuedCert(X509Certificate certificate, PrivateKey privateKey, Lis
             Files.deleteIfExists(tmp);
         }
     }
+
+    /** Whether {@code privateKey} belongs to {@code certificate} (a sign/verify probe). */
+    public static boolean keyMatches(PrivateKey privateKey, java.security.cert.X509Certificate certificate) {
+        return Keys.matches(privateKey, certificate.getPublicKey());
+    }
 }
