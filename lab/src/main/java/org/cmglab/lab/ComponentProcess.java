@@ -30,6 +30,7 @@ public final class ComponentProcess {
     private final Path out;
     private final HttpClient http;
     private Process process;
+    private List<String> commandPrefix = List.of();
 
     public ComponentProcess(String name, Path jar, Path config, Endpoint admin, Path logDir, HttpClient http) {
         this.name = name;
@@ -57,6 +58,21 @@ public final class ComponentProcess {
         return cmd;
     }
 
+    /**
+     * Words put before the {@code java} command line when the process starts, e.g. {@code ip netns exec <ns>} to run
+     * the component in a network namespace (empty by default).
+     */
+    public synchronized void commandPrefix(List<String> prefix) {
+        this.commandPrefix = List.copyOf(prefix);
+    }
+
+    /** {@code prefix} followed by {@code command}. */
+    public static List<String> prefixed(List<String> prefix, List<String> command) {
+        List<String> all = new ArrayList<>(prefix);
+        all.addAll(command);
+        return all;
+    }
+
     public synchronized void start() {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(name + ": " + jar + " is missing (build with ./mvnw -B -DskipTests package)");
@@ -66,7 +82,8 @@ public final class ComponentProcess {
             Files.writeString(out, "--- cmglab: starting " + name + " at " + java.time.Instant.now() + "\n",
                     StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
-            process = new ProcessBuilder(javaCommand(jar, List.of("--config", config.toString())))
+            process = new ProcessBuilder(prefixed(commandPrefix,
+                            javaCommand(jar, List.of("--config", config.toString()))))
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
                     .start();

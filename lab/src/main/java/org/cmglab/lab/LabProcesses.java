@@ -45,6 +45,10 @@ public final class LabProcesses implements AutoCloseable {
     private final List<ProcessHandle> cloud = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Thread hook = new Thread(this::stopAll, "cmglab-stop");
     private RunningAzurite azurite;
+    private final Map<String, List<String>> commandPrefixes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The name {@link #commandPrefix} takes for Azurite (npm mode; a prefix also rules out the Docker mode). */
+    public static final String AZURITE = "azurite";
 
     public LabProcesses(LabPlan plan, PrintStream out) {
         this.plan = plan;
@@ -54,6 +58,21 @@ public final class LabProcesses implements AutoCloseable {
                     plan.logDir(), http));
         }
         Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /**
+     * Words put before the command line of {@code name} (a component, {@link LabPlan#CLIENT_SIM} or {@link #AZURITE})
+     * when it is started, e.g. {@code ip netns exec <ns>} to run it in a network namespace. Set before starting.
+     */
+    public void commandPrefix(String name, List<String> prefix) {
+        List<String> p = List.copyOf(prefix);
+        if (components.containsKey(name)) {
+            component(name).commandPrefix(p);
+        } else if (!name.equals(LabPlan.CLIENT_SIM) && !name.equals(AZURITE)) {
+            throw new IllegalArgumentException("commandPrefix: " + name + " (expected a component, "
+                    + LabPlan.CLIENT_SIM + " or " + AZURITE + ")");
+        }
+        commandPrefixes.put(name, p);
     }
 
     public LabPlan plan() {
@@ -89,6 +108,7 @@ public final class LabProcesses implements AutoCloseable {
                     .tablePort(plan.azuriteTablePort())
                     .account(LabPlan.PREFIX, storageKey())
                     .out(out)
+                    .commandPrefix(commandPrefixes.getOrDefault(AZURITE, List.of()))
                     .build()
                     .start();
         }
@@ -280,7 +300,8 @@ public final class LabProcesses implements AutoCloseable {
         args.addAll(extraArgs);
         Process p;
         try {
-            p = new ProcessBuilder(ComponentProcess.javaCommand(jar, args)).redirectErrorStream(true).start();
+            p = new ProcessBuilder(ComponentProcess.prefixed(commandPrefixes.getOrDefault(LabPlan.CLIENT_SIM, List.of()),
+                    ComponentProcess.javaCommand(jar, args))).redirectErrorStream(true).start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start client-sim: " + e.getMessage(), e);
         }

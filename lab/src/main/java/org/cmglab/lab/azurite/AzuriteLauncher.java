@@ -74,6 +74,7 @@ public final class AzuriteLauncher {
     private final Duration readyTimeout;
     private final Duration npmInstallTimeout;
     private final PrintStream out;
+    private final List<String> commandPrefix;
     /** Account name → key; always starts with devstoreaccount1 (Azurite drops it when AZURITE_ACCOUNTS is set). */
     private final java.util.Map<String, String> accounts;
 
@@ -84,7 +85,9 @@ public final class AzuriteLauncher {
         this.blobPort = requirePort(b.blobPort, "blobPort");
         this.queuePort = requirePort(b.queuePort, "queuePort");
         this.tablePort = requirePort(b.tablePort, "tablePort");
-        this.preferDocker = b.preferDocker;
+        this.commandPrefix = List.copyOf(b.commandPrefix);
+        // a prefix (e.g. ip netns exec) applies to the npm process only; a container would not run under it
+        this.preferDocker = b.preferDocker && commandPrefix.isEmpty();
         this.certPem = b.certPem;
         this.keyPem = b.keyPem;
         this.dockerProbeTimeout = b.dockerProbeTimeout;
@@ -263,7 +266,8 @@ public final class AzuriteLauncher {
         String version = installedVersion(tools);
         Endpoints ep = new Endpoints(scheme(), host, ports[0], ports[1], ports[2]);
 
-        List<String> cmd = new ArrayList<>(List.of(bin.toString(),
+        List<String> cmd = new ArrayList<>(commandPrefix);
+        cmd.addAll(List.of(bin.toString(),
                 "--blobHost", host, "--blobPort", Integer.toString(ports[0]),
                 "--queueHost", host, "--queuePort", Integer.toString(ports[1]),
                 "--tableHost", host, "--tablePort", Integer.toString(ports[2]),
@@ -682,6 +686,7 @@ public final class AzuriteLauncher {
         private Duration readyTimeout = Duration.ofSeconds(60);
         private Duration npmInstallTimeout = Duration.ofMinutes(10);
         private PrintStream out = System.out;
+        private List<String> commandPrefix = List.of();
         private final java.util.Map<String, String> accounts = new java.util.LinkedHashMap<>();
 
         private Builder() {}
@@ -787,6 +792,15 @@ public final class AzuriteLauncher {
         /** Where the mode line (and the npm install notice) go; default {@code System.out}. */
         public Builder out(PrintStream out) {
             this.out = Objects.requireNonNull(out);
+            return this;
+        }
+
+        /**
+         * Words put before Azurite's command line in npm mode, e.g. {@code ip netns exec <ns>}; a non-empty prefix
+         * rules out the Docker mode. Default: none.
+         */
+        public Builder commandPrefix(List<String> prefix) {
+            this.commandPrefix = List.copyOf(prefix);
             return this;
         }
 
