@@ -41,8 +41,9 @@ import org.cmglab.proto.runtime.Json;
  * @param mpHttps    MP on HTTPS 443 (else HTTP 80)
  * @param cloud      Azure environment: {@code AzurePublicCloud} or {@code AzureUSGovernmentCloud}
  * @param classic    classic cloud service deployment (else virtual machine scale set)
- * @param cpChannel  the connection point's channel keep-alive timings (PING interval / timeout); null = defaults
- *                   (15 s / 5 s). The CMG instances' timings are written by azure-sim (defaults).
+ * @param cpChannel  the channel keep-alive timings (PING interval / timeout) of both ends: the connection point and
+ *                   every CMG instance (azure-sim writes them into each instance's config); null = defaults
+ *                   (15 s / 5 s)
  */
 public record LabPlan(Path home, Path stateDir, int net, int portOffset, int instances, boolean mpHttps,
                       String cloud, boolean classic, org.cmglab.proto.config.ChannelTimings cpChannel) {
@@ -372,7 +373,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new AzureSimConfig(e.name(), TENANT_ID, SUBSCRIPTION_ID, azureFront(), dns(), azureAdmin(), azureFrontTls(),
                 apps, users, vipAddress(), instanceAddressPrefix(), portOffset, jar(CMG_SERVICE).toString(),
                 customerZone(), stateDir.resolve("azure").toString(), logDir().toString(), azuriteAddress(),
-                storageService(storageKey), List.of(rootCertFile().toString()));
+                storageService(storageKey), List.of(rootCertFile().toString()), cpChannel);
     }
 
     public ScpConfig scpConfig(String scpSecret) {
@@ -388,7 +389,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         String root = rootCertFile().toString();
         return new CmgServiceConfig(SERVICE_NAME, deploymentName(), SITE_CODE, instance, cmgFrontDoor(instance),
                 instances == 1 ? null : cmgChannel(instance), cmgAdmin(instance), cmgServerTls(), List.of(root),
-                List.of(root), List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE)), MAX_REQUEST_BODY_BYTES, null,
+                List.of(root), List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE)), MAX_REQUEST_BODY_BYTES, cpChannel,
                 logDir().toString(), cmgChannelTcpTls(instance));
     }
 
@@ -575,8 +576,9 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         private Builder() {}
 
         /**
-         * The connection point's channel keep-alive: a PING after {@code interval} of silence, the channel closed if
-         * unanswered within {@code timeout}; default 15 s / 5 s.
+         * The channel keep-alive of both ends, the connection point and every CMG instance (azure-sim writes it into
+         * each instance's config): a PING after {@code interval} of silence, the channel closed if unanswered within
+         * {@code timeout}; default 15 s / 5 s.
          */
         public Builder channelPing(Duration interval, Duration timeout) {
             if (interval.toMillis() < 100 || timeout.toMillis() < 100) {

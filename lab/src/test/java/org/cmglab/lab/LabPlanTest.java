@@ -71,6 +71,15 @@ class LabPlanTest {
             assertThat(t.port()).isEqualTo(10_140);
             assertThat(t.httpsFallbackPort()).isEqualTo(443);
         });
+        assertThat(p.azureSimConfig("s", "a2V5").cmgChannel()).as("CMG keep-alive by default")
+                .isEqualTo(org.cmglab.proto.config.ChannelTimings.defaults());
+        LabPlan fast = LabPlan.builder().home(tmp).stateDir(tmp).net(123).portOffset(0)
+                .channelPing(java.time.Duration.ofSeconds(1), java.time.Duration.ofMillis(700)).build();
+        var both = new org.cmglab.proto.config.ChannelTimings(1_000, 700);
+        assertThat(fast.connectionPointConfig().channel()).as("connection point keep-alive").isEqualTo(both);
+        assertThat(fast.azureSimConfig("s", "a2V5").cmgChannel()).as("what azure-sim writes for each CMG instance")
+                .isEqualTo(both);
+        assertThat(fast.cmgServiceConfig(0).channel()).isEqualTo(both);
         assertThat(p.cmgChannelTcpTls(0)).isNull();
         assertThat(p.cmgServiceConfig(0).channelTcpTls()).isNull();
 

@@ -33,9 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
  * A half-open peer is made without network namespaces by {@code SIGSTOP}ping its process: its sockets stay open and
  * the kernel keeps ACKing, but nothing answers, exactly a peer that vanished without FIN or RST.
  *
- * <p>One lab: the connection point is configured for 1 s / 1 s PINGs ({@link LabPlan.Builder#channelPing}); the CMG
- * instance runs with azure-sim's instance config, i.e. the defaults (15 s / 5 s). So the connection point's
- * detection is measured with the fast settings (≤ 2 s) and the CMG's with the defaults (≤ 20 s).
+ * <p>One lab, configured for 1 s / 1 s PINGs on both ends ({@link LabPlan.Builder#channelPing}: the connection
+ * point's config, and azure-sim's {@code cmgChannel}, which it writes into the CMG instance's config). So both sides
+ * must detect a half-open channel within 2 s. Detection with the default settings (15 s / 5 s, ≤ 20 s) is measured
+ * on the real pipelines in virtual time by {@code DefaultKeepaliveTimingTest} (common-proto), which keeps this
+ * suite from waiting 20 s.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ChannelResilienceE2ETest {
@@ -185,7 +187,7 @@ class ChannelResilienceE2ETest {
 
     @Test
     @Order(2)
-    void cmgDetectsSilentConnectionPointWithin20sWithDefaults() throws Exception {
+    void cmgDetectsSilentConnectionPointWithin2sAndTheConnectionPointReplacesTheChannel() throws Exception {
         lab.awaitChannel(Duration.ofSeconds(30));
         JsonNode before = cpChannel();
         String oldId = before.path("connectionId").asText();
@@ -197,23 +199,26 @@ class ChannelResilienceE2ETest {
         long detectedMs;
         try {
             await("the CMG to drop channel " + oldId + " after its connection point went silent")
-                    .atMost(Duration.ofSeconds(30)).pollInterval(POLL).until(() -> !cmgReadyIds().contains(oldId));
+                    .atMost(Duration.ofSeconds(10)).pollInterval(POLL).until(() -> !cmgReadyIds().contains(oldId));
             detectedMs = ms(t0);
         } finally {
             signal("CONT", cpPid);
         }
-        System.out.printf("RESULT cmg-detects-silent-cp ms=%d (defaults 15 s / 5 s)%n", detectedMs);
-        assertThat(detectedMs).as("CMG detects the silent connection point (15 s + 5 s)").isLessThanOrEqualTo(
-                20_000 + SLACK_MS);
-        assertThat(detectedMs).as("…by its PING, not by anything faster").isGreaterThanOrEqualTo(5_000);
-        assertThat(grep(plan.logDir().resolve(LabPlan.cmgServiceName(0) + ".out"), "no PING ACK within"))
-                .as("the CMG says why it dropped the channel").isNotEmpty();
+        System.out.printf("RESULT cmg-detects-silent-cp ms=%d (ping 1 s / 1 s)%n", detectedMs);
+        assertThat(detectedMs).as("CMG detects the silent connection point (1 s + 1 s)").isLessThanOrEqualTo(
+                2_000 + SLACK_MS);
+        assertThat(detectedMs).as("…by its PING deadline (a SIGSTOPped peer sends no FIN)")
+                .isGreaterThanOrEqualTo(1_000);
+        assertThat(grep(plan.logDir().resolve(LabPlan.cmgServiceName(0) + ".out"), "no PING ACK within 1000 ms"))
+                .as("the CMG says why it dropped the channel, with the configured deadline").isNotEmpty();
 
         long t1 = System.nanoTime();
         JsonNode back = awaitCp(ch -> "Connected".equals(ch.path("state").asText())
                 && !oldId.equals(ch.path("connectionId").asText()), Duration.ofSeconds(15), "to reconnect");
-        awaitCmgReady(back.path("connectionId").asText(), Duration.ofSeconds(10));
+        String newId = back.path("connectionId").asText();
+        awaitCmgReady(newId, Duration.ofSeconds(10));
         System.out.printf("RESULT cp-reconnect-after-resume ms=%d%n", ms(t1));
+        assertThat(cmgReadyIds()).as("the CMG serves the replacement channel only").containsExactly(newId);
     }
 
     @Test

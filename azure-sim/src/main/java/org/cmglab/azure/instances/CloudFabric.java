@@ -27,7 +27,6 @@ import org.cmglab.azure.lb.BackendPool;
 import org.cmglab.azure.lb.HealthProbe;
 import org.cmglab.azure.lb.LoadBalancer;
 import org.cmglab.proto.config.AzureSimConfig;
-import org.cmglab.proto.config.ChannelTimings;
 import org.cmglab.proto.config.CmgServiceConfig;
 import org.cmglab.proto.config.Endpoint;
 import org.cmglab.proto.config.Loopback;
@@ -295,7 +294,7 @@ public final class CloudFabric implements AutoCloseable {
                 new Endpoint(addr, port(FRONT_PORT)),
                 p.capacity() == 1 ? null : new Endpoint(addr, port(CHANNEL_HTTPS_BASE + i)),
                 new Endpoint(addr, port(ADMIN_PORT)), d.tls, d.clientRoots, d.connectorRoots, p.publishedRoles(),
-                MAX_REQUEST_BODY, ChannelTimings.defaults(), config.logDir(),
+                MAX_REQUEST_BODY, config.cmgChannel(), config.logDir(),
                 p.classic() ? new Endpoint(addr, port(CHANNEL_TCPTLS_BASE + i)) : null);
     }
 

@@ -32,6 +32,8 @@ import org.cmglab.azure.instances.CloudFabric;
 import org.cmglab.azure.instances.FakeLauncher;
 import org.cmglab.proto.config.AzureEnvironment;
 import org.cmglab.proto.config.AzureSimConfig;
+import org.cmglab.proto.config.ChannelTimings;
+import org.cmglab.proto.config.CmgServiceConfig;
 import org.cmglab.proto.config.Endpoint;
 import org.cmglab.proto.jwt.JwtSigner;
 import org.cmglab.proto.jwt.JwtVerifier;
@@ -68,6 +70,8 @@ class ResourceManagerServiceTest {
     CloudFabric fabric;
     FakeZone zone;
     ResourceManagerService arm;
+    /** The lab's CMG keep-alive (not the defaults), which every instance config must carry. */
+    static final ChannelTimings CMG_CHANNEL = new ChannelTimings(1_500, 700);
 
     @BeforeAll
     static void pki() {
@@ -83,7 +87,7 @@ class ResourceManagerServiceTest {
         AzureSimConfig cfg = new AzureSimConfig("public", TENANT, SUB, new Endpoint("127.88.2.1", 0),
                 new Endpoint("127.88.2.1", 0), new Endpoint("127.88.2.1", 0), null, List.of(), List.of(), VIP,
                 "127.88.2.", OFFSET, "none.jar", List.of(), dir.resolve("state").toString(),
-                dir.resolve("logs").toString(), "127.88.5.10", null);
+                dir.resolve("logs").toString(), "127.88.5.10", null, List.of(), CMG_CHANNEL);
         fabric = new CloudFabric(cfg, group, launcher, "127.88.5.10")
                 .timings(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMillis(200));
         zone = new FakeZone();
@@ -310,6 +314,8 @@ class ResourceManagerServiceTest {
         assertThat(launcher.launched.get(0).channelHttps()).isNull();
         Path cfg = dir.resolve("state/deployments/granitefalls/instance-0.json");
         assertThat(Files.readString(cfg)).contains("\"instanceIndex\" : 0");
+        assertThat(launcher.launched).extracting(CmgServiceConfig::channel).containsOnly(CMG_CHANNEL);
+        assertThat(Files.readString(cfg)).contains("\"pingIntervalMillis\" : 1500").contains("\"pingTimeoutMillis\" : 700");
         Path key = Path.of(launcher.launched.get(0).serverTls().keyFile());
         assertThat(Files.getPosixFilePermissions(key)).containsExactlyInAnyOrder(
                 java.nio.file.attribute.PosixFilePermission.OWNER_READ,

@@ -27,13 +27,16 @@ import java.util.Objects;
  *                              accounts' keys; null = no storage (the account is only recorded)
  * @param deviceCaFiles         device CA certificates (PEM files): Entra ID issues device tokens to devices whose
  *                              certificate ({@code CN=<device id>}) one of them issued; empty = no device tokens
+ * @param cmgChannel            the channel keep-alive azure-sim writes into every CMG instance's config (PING interval
+ *                              and deadline); null = {@link ChannelTimings#defaults()}
  */
 public record AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
                              Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
                              String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
                              List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
-                             StorageService storage, List<String> deviceCaFiles) {
+                             StorageService storage, List<String> deviceCaFiles, ChannelTimings cmgChannel) {
     public AzureSimConfig {
+        cmgChannel = cmgChannel == null ? ChannelTimings.defaults() : cmgChannel;
         deviceCaFiles = deviceCaFiles == null ? List.of() : List.copyOf(deviceCaFiles);
         Objects.requireNonNull(environment, "environment");
         Objects.requireNonNull(tenantId, "tenantId");
@@ -45,6 +48,17 @@ public record AzureSimConfig(String environment, String tenantId, String subscri
         users = List.copyOf(users);
         customerZone = List.copyOf(customerZone);
         Loopback.require(storageAddress, "storageAddress");
+    }
+
+    /** With the default CMG channel keep-alive. */
+    public AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
+                          Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
+                          String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
+                          List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
+                          StorageService storage, List<String> deviceCaFiles) {
+        this(environment, tenantId, subscriptionId, front, dns, admin, frontTls, apps, users, vipAddress,
+                instanceAddressPrefix, portOffset, cmgServiceJar, customerZone, stateDir, logDir, storageAddress, storage,
+                deviceCaFiles, null);
     }
 
     /** Without device CAs (no device tokens). */
