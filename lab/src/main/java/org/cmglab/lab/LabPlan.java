@@ -59,6 +59,12 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
     public static final String SCP_APP_ID = java.util.UUID.nameUUIDFromBytes("cmglab-scp-app".getBytes()).toString();
     public static final String SERVER_APP_ID = java.util.UUID.nameUUIDFromBytes("cmglab-server-app".getBytes()).toString();
     public static final String CLIENT_APP_ID = java.util.UUID.nameUUIDFromBytes("cmglab-client-app".getBytes()).toString();
+    /** The hierarchy id: site tokens' {@code iss} is {@code urn:sccm:oauth2:<id>} (docs/client-auth.md). */
+    public static final String HIERARCHY_ID = java.util.UUID.nameUUIDFromBytes("cmglab-hierarchy".getBytes()).toString();
+    /** client01's Entra device id (CN of its device certificate from the lab CA, azure-sim's device CA). */
+    public static final String CLIENT_DEVICE_ID = java.util.UUID.nameUUIDFromBytes("cmglab-device-client01".getBytes()).toString();
+    /** The App ID URI of the CMG server app: the audience of Entra tokens presented at CCM_STS. */
+    public static final String SERVER_APP_URI = "https://ConfigMgrService";
     public static final String SITE_CODE = "P01";
     public static final String MP_NAME = "MP01";
     public static final String MP_FQDN = "mp01.corp.contoso.com";
@@ -331,6 +337,17 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return tls("azure-front");
     }
 
+    /** client01's Entra device certificate ({@code CN=<device id>}, client auth, from the lab CA). */
+    public TlsFiles clientDeviceTls() {
+        return tls("client01-entra-device");
+    }
+
+    /** The site's SMS Token Signing Certificate (issued by the self-signed SMS Issuing root, see SiteTokenPki). */
+    public TlsFiles tokenSigningTls() {
+        return new TlsFiles(pkiDir().resolve(org.cmglab.proto.token.SiteTokenPki.SIGNING_CERT_FILE).toString(),
+                pkiDir().resolve(org.cmglab.proto.token.SiteTokenPki.SIGNING_KEY_FILE).toString());
+    }
+
     /** The SCP app registration's client secret, generated once per state folder (never committed). */
     public Path scpSecretFile() {
         return pkiDir().resolve("scp-app.secret");
@@ -442,6 +459,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
             ensureCert(ca, mpTls(), CertSpec.builder(MP_FQDN).dnsNames(MP_FQDN)
                     .ekus(Eku.SERVER_AUTH, Eku.CLIENT_AUTH).build());
             ensureCert(ca, clientTls(), CertSpec.client(CLIENT_FQDN));
+            ensureCert(ca, clientDeviceTls(), CertSpec.client(CLIENT_DEVICE_ID));
+            org.cmglab.proto.token.SiteTokenPki.loadOrCreate(pkiDir());
             Json.writeFile(configFile(AZURE_SIM), azureSimConfig(secret, storageKey));
             Json.writeFile(configFile(SCP), scpConfig(secret));
             Json.writeFile(configFile(CONNECTION_POINT), connectionPointConfig());
