@@ -381,7 +381,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
                 new AzureSimConfig.AppRegistration(SCP_APP_ID, "CMG Lab service connection point", scpSecret, null,
                         List.of()),
                 new AzureSimConfig.AppRegistration(SERVER_APP_ID, "CMG Lab server app (ConfigMgrService)", null,
-                        "https://ConfigMgrService", List.of("https://" + SERVICE_NAME + "/CCM_Proxy_ServerAuth/ImplicitAuth")),
+                        SERVER_APP_URI, List.of("https://" + SERVICE_NAME + "/CCM_Proxy_ServerAuth/ImplicitAuth")),
                 new AzureSimConfig.AppRegistration(CLIENT_APP_ID, "CMG Lab client app", null, null,
                         List.of("ms-appx-web://Microsoft.AAD.BrokerPlugin/" + CLIENT_APP_ID)));
         List<AzureSimConfig.DirectoryUser> users = List.of(new AzureSimConfig.DirectoryUser("alice@contoso.com",
@@ -431,7 +431,31 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
 
     public SiteSimConfig siteSimConfig() {
         return new SiteSimConfig(SITE_CODE, MP_NAME, MP_FQDN, MP_ROLE_ID, mpHttps, mp(), mpTls(), siteSimAdmin(),
-                logDir().toString());
+                logDir().toString(), tokenAuthConfig());
+    }
+
+    /** The v1 issuer of the lab tenant's access tokens ({@code https://sts.windows.net/<tid>/}; US Gov: login host). */
+    public String entraIssuer() {
+        String host = env().name().equals(org.cmglab.proto.config.AzureEnvironment.US_GOVERNMENT.name())
+                ? env().loginHost() : "sts.windows.net";
+        return "https://" + host + "/" + TENANT_ID + "/";
+    }
+
+    /** {@code https://<login host>[:port]/<tenant>}: where clients and the MP reach the lab tenant's Entra ID. */
+    public String entraAuthority() {
+        return "https://" + env().loginHost() + (port(443) == 443 ? "" : ":" + port(443)) + "/" + TENANT_ID;
+    }
+
+    /**
+     * Token checks of the MP (with the signing key; the Entra keys from the tenant's discovery document through the
+     * lab DNS). azure-sim hands the CMG instances the same without the key and with its JWKS inline.
+     */
+    public org.cmglab.proto.config.TokenAuthConfig tokenAuthConfig() {
+        TlsFiles signing = tokenSigningTls();
+        return new org.cmglab.proto.config.TokenAuthConfig(HIERARCHY_ID, signing.certFile(), signing.keyFile(),
+                TENANT_ID, entraIssuer(), SERVER_APP_URI, SERVER_APP_ID, CLIENT_APP_ID,
+                entraAuthority() + "/.well-known/openid-configuration", null, dns(),
+                List.of(rootCertFile().toString()), org.cmglab.proto.config.TokenAuthConfig.DEFAULT_SKEW_SECONDS);
     }
 
     public ClientSimConfig clientSimConfig() {

@@ -44,4 +44,22 @@ public final class SiteTokenException extends Exception {
     public Reason reason() {
         return reason;
     }
+
+    /** The .NET exception type the product logs for this reason, e.g. {@code SecurityTokenExpiredException}. */
+    public String exceptionName() {
+        return switch (reason) {
+            case EXPIRED -> "System.IdentityModel.Tokens.SecurityTokenExpiredException";
+            case NOT_YET_VALID -> "System.IdentityModel.Tokens.SecurityTokenNotYetValidException";
+            case BAD_SIGNATURE -> "System.IdentityModel.Tokens.SecurityTokenInvalidSignatureException";
+            case WRONG_ISSUER -> "System.IdentityModel.Tokens.SecurityTokenInvalidIssuerException";
+            case WRONG_AUDIENCE -> "System.IdentityModel.Tokens.SecurityTokenInvalidAudienceException";
+            case MALFORMED -> "System.ArgumentException";
+            case WRONG_TYPE, BLOCKED -> "System.IdentityModel.Tokens.SecurityTokenValidationException";
+        };
+    }
+
+    /** The line the product writes for a refused pre-auth (bulk) token: {@code PreAuth token validation failed, …}. */
+    public String preAuthLogLine() {
+        return "PreAuth token validation failed, " + exceptionName() + ": " + getMessage();
+    }
 }
