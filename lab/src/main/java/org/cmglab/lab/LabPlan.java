@@ -389,7 +389,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new AzureSimConfig(e.name(), TENANT_ID, SUBSCRIPTION_ID, azureFront(), dns(), azureAdmin(), azureFrontTls(),
                 apps, users, vipAddress(), instanceAddressPrefix(), portOffset, jar(CMG_SERVICE).toString(),
                 customerZone(), stateDir.resolve("azure").toString(), logDir().toString(), azuriteAddress(),
-                storageService(storageKey), List.of(rootCertFile().toString()));
+                storageService(storageKey), List.of(rootCertFile().toString()), tokenAuthConfig().withoutSigningKey());
     }
 
     public ScpConfig scpConfig(String scpSecret) {
@@ -406,7 +406,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new CmgServiceConfig(SERVICE_NAME, deploymentName(), SITE_CODE, instance, cmgFrontDoor(instance),
                 instances == 1 ? null : cmgChannel(instance), cmgAdmin(instance), cmgServerTls(), List.of(root),
                 List.of(root), List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE)), MAX_REQUEST_BODY_BYTES, null,
-                logDir().toString(), cmgChannelTcpTls(instance));
+                logDir().toString(), cmgChannelTcpTls(instance), tokenAuthConfig().withoutSigningKey());
     }
 
     /**

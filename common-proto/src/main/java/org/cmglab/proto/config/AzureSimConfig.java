@@ -27,12 +27,15 @@ import java.util.Objects;
  *                              accounts' keys; null = no storage (the account is only recorded)
  * @param deviceCaFiles         device CA certificates (PEM files): Entra ID issues device tokens to devices whose
  *                              certificate ({@code CN=<device id>}) one of them issued; empty = no device tokens
+ * @param cmgTokenAuth          what azure-sim hands each CMG instance for {@code CCM_Proxy_ServerAuth} (the site's
+ *                              token-signing certificate, hierarchy id, the onboarded tenant); azure-sim adds its
+ *                              Entra JWKS. Null = the CMG instances refuse every bearer token
  */
 public record AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
                              Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
                              String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
                              List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
-                             StorageService storage, List<String> deviceCaFiles) {
+                             StorageService storage, List<String> deviceCaFiles, TokenAuthConfig cmgTokenAuth) {
     public AzureSimConfig {
         deviceCaFiles = deviceCaFiles == null ? List.of() : List.copyOf(deviceCaFiles);
         Objects.requireNonNull(environment, "environment");
@@ -45,6 +48,17 @@ public record AzureSimConfig(String environment, String tenantId, String subscri
         users = List.copyOf(users);
         customerZone = List.copyOf(customerZone);
         Loopback.require(storageAddress, "storageAddress");
+    }
+
+    /** Without token authentication for the CMG instances. */
+    public AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
+                          Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
+                          String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
+                          List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
+                          StorageService storage, List<String> deviceCaFiles) {
+        this(environment, tenantId, subscriptionId, front, dns, admin, frontTls, apps, users, vipAddress,
+                instanceAddressPrefix, portOffset, cmgServiceJar, customerZone, stateDir, logDir, storageAddress, storage,
+                deviceCaFiles, null);
     }
 
     /** Without device CAs (no device tokens). */
