@@ -460,7 +460,9 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
 
     public ClientSimConfig clientSimConfig() {
         return new ClientSimConfig(CLIENT_FQDN, clientAddress(), SERVICE_NAME, port(443), MP_ROLE_ID, clientTls(),
-                List.of(rootCertFile().toString()), hosts(), logDir().toString(), dns());
+                List.of(rootCertFile().toString()), hosts(), logDir().toString(), dns(),
+                new org.cmglab.proto.config.ClientTokenConfig(stateDir.resolve("client01").toString(), TENANT_ID,
+                        entraAuthority(), clientDeviceTls(), siteSimAdmin()));
     }
 
     /**
