@@ -58,14 +58,19 @@ public final class CmgOwnEndpoints {
                 || p.equals("/ccm_proxy_serverauth/servicemetadata");
     }
 
-    /**
-     * Answers {@code req}; returns the refusal detail (already sent) for the flow event, or null when it answered 200.
-     */
-    String answer(ChannelHandlerContext ctx, FullHttpRequest req, ServerAuthGate gate, boolean keepAlive) {
+    /** What was answered: the status and, for a refusal, why. */
+    record Answer(int status, String detail) {
+        boolean ok() {
+            return status == 200;
+        }
+    }
+
+    /** Answers {@code req}; returns what was sent, for the flow event. */
+    Answer answer(ChannelHandlerContext ctx, FullHttpRequest req, ServerAuthGate gate, boolean keepAlive) {
         String p = path(req.uri());
         if (!HttpMethod.GET.equals(req.method()) && !HttpMethod.HEAD.equals(req.method())) {
             Responses.send(ctx, 405, "Method Not Allowed", req.method() + " is not allowed on " + p, keepAlive);
-            return "405 method " + req.method();
+            return new Answer(405, "method " + req.method());
         }
         if (p.endsWith("/aadauthinfo")) {
             List<String> t = new QueryStringDecoder(req.uri()).parameters().entrySet().stream()
@@ -76,7 +81,7 @@ public final class CmgOwnEndpoints {
             if (info == null) {
                 String why = "tenant " + tenant + " is not onboarded to this CMG";
                 Responses.send(ctx, 404, "CMGService_TenantNotOnboarded", why, keepAlive);
-                return "404 " + why;
+                return new Answer(404, why);
             }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("AADTENANTID", info.tenantId());
@@ -85,7 +90,7 @@ public final class CmgOwnEndpoints {
             json(ctx, m, keepAlive);
             log.info("AADAuthInfo for tenant {}: client app {}, resource {}", info.tenantId(), info.clientAppId(),
                     info.resourceUri());
-            return null;
+            return new Answer(200, null);
         }
         if (p.startsWith("/ccm_proxy_serverauth/")) {
             ServerAuthGate.Decision d = gate == null
@@ -93,7 +98,7 @@ public final class CmgOwnEndpoints {
                     : gate.check(req, TokenUse.REGISTRATION);
             if (!d.ok()) {
                 Responses.send(ctx, 401, "CMGService_Invalid_Token", d.detail(), keepAlive);
-                return "401 " + d.detail();
+                return new Answer(401, d.detail());
             }
         }
         Map<String, Object> m = new LinkedHashMap<>();
@@ -102,7 +107,7 @@ public final class CmgOwnEndpoints {
         m.put("ServerCertificateThumbprint", certificateThumbprint);
         m.put("PublishedRoles", roles);
         json(ctx, m, keepAlive);
-        return null;
+        return new Answer(200, null);
     }
 
     private static void json(ChannelHandlerContext ctx, Object body, boolean keepAlive) {

@@ -78,10 +78,13 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
             return;
         }
         if (fd.ownEndpoints() != null && CmgOwnEndpoints.matches(req.uri())) {
-            String refused = fd.ownEndpoints().answer(ctx, req, fd.serverAuth(), keepAlive);
+            CmgOwnEndpoints.Answer a = fd.ownEndpoints().answer(ctx, req, fd.serverAuth(), keepAlive);
             fd.events().event("F3", "request").trace(traceId).from("client-sim").to(fd.instance()).protocol("HTTPS")
-                    .port(fd.frontDoorPort()).auth("CMG endpoint").outcome(refused == null ? "ok" : "refused")
-                    .status(refused == null ? 200 : 0).detail(what + (refused == null ? "" : " → " + refused)).emit();
+                    .port(fd.frontDoorPort()).auth("CMG endpoint").outcome(a.ok() ? "ok" : "refused").status(a.status())
+                    .detail(what + (a.ok() ? "" : " → " + a.status() + ": " + a.detail())).emit();
+            if (!a.ok()) {
+                log.warn("{} from {} refused: {} ({})", what, ctx.channel().remoteAddress(), a.status(), a.detail());
+            }
             return;
         }
         ProxyPath pp = ProxyPath.parse(req.uri());
