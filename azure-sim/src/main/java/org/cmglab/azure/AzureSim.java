@@ -65,6 +65,10 @@ public final class AzureSim implements AutoCloseable {
         log.info("Lab DNS on {} (UDP and TCP): {}", dns.boundAddress(), dns.zone().describe());
         JwtSigner signer = JwtSigner.generate("cmglab-entra-" + c.tenantId().substring(0, 8));
         CloudFabric fabric = new CloudFabric(c, rt.group(), null, c.storageAddress());
+        if (c.cmgTokenAuth() != null) {
+            // the CMG checks Entra tokens with this tenant's keys, handed over with the deployment (never fetched)
+            fabric.tokenAuth(c.cmgTokenAuth().withoutSigningKey().withEntraJwks(signer.publicJwkSetJson()));
+        }
         AzuriteStorageProvisioner storage = null;
         StorageProvisioner provisioner = StorageProvisioner.NONE;
         if (c.storage() != null) {

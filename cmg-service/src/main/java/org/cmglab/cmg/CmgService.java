@@ -53,7 +53,15 @@ public final class CmgService implements AutoCloseable {
         Set<String> published = c.publishedRoles().stream().map(PublishedRole::roleId).collect(Collectors.toSet());
         FrontDoorContext fd = new FrontDoorContext(instance, c.siteCode(), published, s.registry,
                 new ClientCertValidator(clientRoots), new ClientCertValidator(connectorRoots), rt.events(),
-                c.channel().toSettings(), c.frontDoor().port(), 120_000, Clock.systemUTC());
+                c.channel().toSettings(), c.frontDoor().port(), 120_000, Clock.systemUTC(),
+                c.tokenAuth() == null ? null : org.cmglab.cmg.auth.ServerAuthGate.fromConfig(c.tokenAuth(),
+                        Clock.systemUTC()),
+                new org.cmglab.cmg.frontdoor.CmgOwnEndpoints(c.serviceName(), c.instanceName(),
+                        identity.thumbprintSha1Hex(), c.publishedRoles()));
+        log.info("CCM_Proxy_ServerAuth: {}", c.tokenAuth() == null ? "no token authentication (every bearer refused)"
+                : "site tokens of hierarchy " + c.tokenAuth().hierarchyId() + ", Entra tenant "
+                + c.tokenAuth().entraTenantId() + " (audience " + c.tokenAuth().entraAudience() + ", "
+                + (c.tokenAuth().entraJwks() == null ? "no keys" : "keys from the deployment") + ")");
         s.servers.add(FrontDoorServer.start(c.frontDoor().socketAddress(), rt.group(), rt.group(), ssl, fd,
                 c.maxRequestBodyBytes(), false));
         log.info("CMG service {} instance {} ({}): HTTPS front door on {} with certificate {} (thumbprint {})",

@@ -60,6 +60,12 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
     public static final String SCP_APP_ID = java.util.UUID.nameUUIDFromBytes("cmglab-scp-app".getBytes()).toString();
     public static final String SERVER_APP_ID = java.util.UUID.nameUUIDFromBytes("cmglab-server-app".getBytes()).toString();
     public static final String CLIENT_APP_ID = java.util.UUID.nameUUIDFromBytes("cmglab-client-app".getBytes()).toString();
+    /** The hierarchy id: site tokens' {@code iss} is {@code urn:sccm:oauth2:<id>} (docs/client-auth.md). */
+    public static final String HIERARCHY_ID = java.util.UUID.nameUUIDFromBytes("cmglab-hierarchy".getBytes()).toString();
+    /** client01's Entra device id (CN of its device certificate from the lab CA, azure-sim's device CA). */
+    public static final String CLIENT_DEVICE_ID = java.util.UUID.nameUUIDFromBytes("cmglab-device-client01".getBytes()).toString();
+    /** The App ID URI of the CMG server app: the audience of Entra tokens presented at CCM_STS. */
+    public static final String SERVER_APP_URI = "https://ConfigMgrService";
     public static final String SITE_CODE = "P01";
     public static final String MP_NAME = "MP01";
     public static final String MP_FQDN = "mp01.corp.contoso.com";
@@ -332,6 +338,17 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return tls("azure-front");
     }
 
+    /** client01's Entra device certificate ({@code CN=<device id>}, client auth, from the lab CA). */
+    public TlsFiles clientDeviceTls() {
+        return tls("client01-entra-device");
+    }
+
+    /** The site's SMS Token Signing Certificate (issued by the self-signed SMS Issuing root, see SiteTokenPki). */
+    public TlsFiles tokenSigningTls() {
+        return new TlsFiles(pkiDir().resolve(org.cmglab.proto.token.SiteTokenPki.SIGNING_CERT_FILE).toString(),
+                pkiDir().resolve(org.cmglab.proto.token.SiteTokenPki.SIGNING_KEY_FILE).toString());
+    }
+
     /** The SCP app registration's client secret, generated once per state folder (never committed). */
     public Path scpSecretFile() {
         return pkiDir().resolve("scp-app.secret");
@@ -365,7 +382,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
                 new AzureSimConfig.AppRegistration(SCP_APP_ID, "CMG Lab service connection point", scpSecret, null,
                         List.of()),
                 new AzureSimConfig.AppRegistration(SERVER_APP_ID, "CMG Lab server app (ConfigMgrService)", null,
-                        "https://ConfigMgrService", List.of("https://" + SERVICE_NAME + "/CCM_Proxy_ServerAuth/ImplicitAuth")),
+                        SERVER_APP_URI, List.of("https://" + SERVICE_NAME + "/CCM_Proxy_ServerAuth/ImplicitAuth")),
                 new AzureSimConfig.AppRegistration(CLIENT_APP_ID, "CMG Lab client app", null, null,
                         List.of("ms-appx-web://Microsoft.AAD.BrokerPlugin/" + CLIENT_APP_ID)));
         List<AzureSimConfig.DirectoryUser> users = List.of(new AzureSimConfig.DirectoryUser("alice@contoso.com",
@@ -373,7 +390,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new AzureSimConfig(e.name(), TENANT_ID, SUBSCRIPTION_ID, azureFront(), dns(), azureAdmin(), azureFrontTls(),
                 apps, users, vipAddress(), instanceAddressPrefix(), portOffset, jar(CMG_SERVICE).toString(),
                 customerZone(), stateDir.resolve("azure").toString(), logDir().toString(), azuriteAddress(),
-                storageService(storageKey), List.of(rootCertFile().toString()), cpChannel);
+                storageService(storageKey), List.of(rootCertFile().toString()), cpChannel,
+                tokenAuthConfig().withoutSigningKey());
     }
 
     public ScpConfig scpConfig(String scpSecret) {
@@ -390,7 +408,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new CmgServiceConfig(SERVICE_NAME, deploymentName(), SITE_CODE, instance, cmgFrontDoor(instance),
                 instances == 1 ? null : cmgChannel(instance), cmgAdmin(instance), cmgServerTls(), List.of(root),
                 List.of(root), List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE)), MAX_REQUEST_BODY_BYTES, cpChannel,
-                logDir().toString(), cmgChannelTcpTls(instance));
+                logDir().toString(), cmgChannelTcpTls(instance), tokenAuthConfig().withoutSigningKey());
     }
 
     /**
@@ -415,12 +433,38 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
 
     public SiteSimConfig siteSimConfig() {
         return new SiteSimConfig(SITE_CODE, MP_NAME, MP_FQDN, MP_ROLE_ID, mpHttps, mp(), mpTls(), siteSimAdmin(),
-                logDir().toString());
+                logDir().toString(), tokenAuthConfig());
+    }
+
+    /** The v1 issuer of the lab tenant's access tokens ({@code https://sts.windows.net/<tid>/}; US Gov: login host). */
+    public String entraIssuer() {
+        String host = env().name().equals(org.cmglab.proto.config.AzureEnvironment.US_GOVERNMENT.name())
+                ? env().loginHost() : "sts.windows.net";
+        return "https://" + host + "/" + TENANT_ID + "/";
+    }
+
+    /** {@code https://<login host>[:port]/<tenant>}: where clients and the MP reach the lab tenant's Entra ID. */
+    public String entraAuthority() {
+        return "https://" + env().loginHost() + (port(443) == 443 ? "" : ":" + port(443)) + "/" + TENANT_ID;
+    }
+
+    /**
+     * Token checks of the MP (with the signing key; the Entra keys from the tenant's discovery document through the
+     * lab DNS). azure-sim hands the CMG instances the same without the key and with its JWKS inline.
+     */
+    public org.cmglab.proto.config.TokenAuthConfig tokenAuthConfig() {
+        TlsFiles signing = tokenSigningTls();
+        return new org.cmglab.proto.config.TokenAuthConfig(HIERARCHY_ID, signing.certFile(), signing.keyFile(),
+                TENANT_ID, entraIssuer(), SERVER_APP_URI, SERVER_APP_ID, CLIENT_APP_ID,
+                entraAuthority() + "/.well-known/openid-configuration", null, dns(),
+                List.of(rootCertFile().toString()), org.cmglab.proto.config.TokenAuthConfig.DEFAULT_SKEW_SECONDS);
     }
 
     public ClientSimConfig clientSimConfig() {
         return new ClientSimConfig(CLIENT_FQDN, clientAddress(), SERVICE_NAME, port(443), MP_ROLE_ID, clientTls(),
-                List.of(rootCertFile().toString()), hosts(), logDir().toString(), dns());
+                List.of(rootCertFile().toString()), hosts(), logDir().toString(), dns(),
+                new org.cmglab.proto.config.ClientTokenConfig(stateDir.resolve("client01").toString(), TENANT_ID,
+                        entraAuthority(), clientDeviceTls(), siteSimAdmin()));
     }
 
     /**
@@ -443,6 +487,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
             ensureCert(ca, mpTls(), CertSpec.builder(MP_FQDN).dnsNames(MP_FQDN)
                     .ekus(Eku.SERVER_AUTH, Eku.CLIENT_AUTH).build());
             ensureCert(ca, clientTls(), CertSpec.client(CLIENT_FQDN));
+            ensureCert(ca, clientDeviceTls(), CertSpec.client(CLIENT_DEVICE_ID));
+            org.cmglab.proto.token.SiteTokenPki.loadOrCreate(pkiDir());
             Json.writeFile(configFile(AZURE_SIM), azureSimConfig(secret, storageKey));
             Json.writeFile(configFile(SCP), scpConfig(secret));
             Json.writeFile(configFile(CONNECTION_POINT), connectionPointConfig());

@@ -44,6 +44,7 @@ public final class SiteSim implements AutoCloseable {
     private final ManagementPointServer server;
     private final MpRequestObserver observer;
     private volatile InetSocketAddress adminAddress;
+    private volatile org.cmglab.site.sts.SiteTokenAuthority tokens;
 
     private SiteSim(SiteSimConfig config, MpIdentity identity, ManagementPointServer server,
                     MpRequestObserver observer) {
@@ -64,9 +65,11 @@ public final class SiteSim implements AutoCloseable {
         ManagementPointServer[] holder = new ManagementPointServer[1];
         MpRequestObserver observer = new MpRequestObserver(runtime.events(), identity.name(),
                 () -> holder[0] == null ? config.mp().port() : holder[0].boundAddress().getPort(), runtime.registry());
+        org.cmglab.site.sts.SiteTokenAuthority tokens = SiteTokenSetup.authority(config, runtime);
         holder[0] = ManagementPointServer.start(config.mp().socketAddress(), ssl, new SmsAutResponder(identity),
-                observer, runtime.group());
+                observer, runtime.group(), SiteTokenSetup.ccmSts(tokens, observer));
         SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer));
+        sim.tokens = tokens;
         log.info("Management point {} ({}) of site {} serves {}", identity.name(), identity.fqdn(),
                 identity.siteCode(), sim.url());
         return sim;
@@ -75,7 +78,8 @@ public final class SiteSim implements AutoCloseable {
     /** What {@code main} does before waiting: {@link #start}, the admin endpoint on {@code config.admin()}, READY. */
     public static SiteSim launch(SiteSimConfig config, ComponentRuntime runtime) throws Exception {
         SiteSim sim = start(config, runtime);
-        sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status).boundAddress();
+        sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status,
+                SiteTokenSetup.adminActions(sim.tokens)).boundAddress();
         runtime.ready("MP " + sim.url());
         return sim;
     }
@@ -109,6 +113,11 @@ public final class SiteSim implements AutoCloseable {
     /** Where {@link #launch} started the admin endpoint, or null after a bare {@link #start}. */
     public InetSocketAddress adminAddress() {
         return adminAddress;
+    }
+
+    /** The site's token side (CCM_STS, client tokens, bulk tokens), or null when the config has no tokenAuth. */
+    public org.cmglab.site.sts.SiteTokenAuthority tokenAuthority() {
+        return tokens;
     }
 
     public MpIdentity identity() {

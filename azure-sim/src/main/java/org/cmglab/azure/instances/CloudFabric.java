@@ -71,6 +71,7 @@ public final class CloudFabric implements AutoCloseable {
     private volatile Duration stopGrace = Duration.ofSeconds(10);
     private volatile Duration probeInterval = Duration.ofSeconds(1);
     private volatile InstanceListener listener = InstanceListener.NONE;
+    private volatile org.cmglab.proto.config.TokenAuthConfig tokenAuth;
 
     /**
      * @param launcher       how instances are started; null = {@code java -jar config.cmgServiceJar()}
@@ -107,6 +108,15 @@ public final class CloudFabric implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("instance listener failed for {} of {}: {}", v.roleInstance(), d.plan.serviceName(), e.toString());
         }
+    }
+
+    /**
+     * What every instance gets for {@code CCM_Proxy_ServerAuth} (the site's token-signing certificate, the tenant and
+     * its JWKS); null = none. Applies to instances started afterwards.
+     */
+    public CloudFabric tokenAuth(org.cmglab.proto.config.TokenAuthConfig t) {
+        this.tokenAuth = t;
+        return this;
     }
 
     /** For tests: shorter waits. */
@@ -295,7 +305,7 @@ public final class CloudFabric implements AutoCloseable {
                 p.capacity() == 1 ? null : new Endpoint(addr, port(CHANNEL_HTTPS_BASE + i)),
                 new Endpoint(addr, port(ADMIN_PORT)), d.tls, d.clientRoots, d.connectorRoots, p.publishedRoles(),
                 MAX_REQUEST_BODY, config.cmgChannel(), config.logDir(),
-                p.classic() ? new Endpoint(addr, port(CHANNEL_TCPTLS_BASE + i)) : null);
+                p.classic() ? new Endpoint(addr, port(CHANNEL_TCPTLS_BASE + i)) : null, tokenAuth);
     }
 
     private VmInstance start(FabricDeployment d, int i) throws IOException {

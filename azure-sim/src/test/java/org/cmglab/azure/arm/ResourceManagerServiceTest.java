@@ -67,6 +67,7 @@ class ResourceManagerServiceTest {
     Path dir;
     EventLoopGroup group;
     FakeLauncher launcher;
+    static final String UUID_HIERARCHY = "6f1b4c2a-1d2e-4f3a-9b8c-7d6e5f4a3b2c";
     CloudFabric fabric;
     FakeZone zone;
     ResourceManagerService arm;
@@ -89,7 +90,10 @@ class ResourceManagerServiceTest {
                 "127.88.2.", OFFSET, "none.jar", List.of(), dir.resolve("state").toString(),
                 dir.resolve("logs").toString(), "127.88.5.10", null, List.of(), CMG_CHANNEL);
         fabric = new CloudFabric(cfg, group, launcher, "127.88.5.10")
-                .timings(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMillis(200));
+                .timings(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofMillis(200))
+                .tokenAuth(new org.cmglab.proto.config.TokenAuthConfig(UUID_HIERARCHY, "sms-token-signing.crt.pem", null,
+                        TENANT, "https://sts.windows.net/" + TENANT + "/", "https://ConfigMgrService", "server", "client",
+                        null, signer.publicJwkSetJson(), null, List.of(), 0));
         zone = new FakeZone();
         JwtVerifier verifier = JwtVerifier.forKeys(signer.publicJwkSet(), ResourceManagerService.issuer(TENANT),
                 ResourceManagerService.AUDIENCE);
@@ -312,6 +316,9 @@ class ResourceManagerServiceTest {
                 .containsEntry("granitefalls.blob.core.windows.net", "A 127.88.5.10")
                 .containsKey("granitefalls.vault.azure.net");
         assertThat(launcher.launched.get(0).channelHttps()).isNull();
+        assertThat(launcher.launched.get(0).tokenAuth().entraJwks()).as("the tenant's keys go with the deployment")
+                .isEqualTo(signer.publicJwkSetJson());
+        assertThat(launcher.launched.get(0).tokenAuth().signingKeyFile()).isNull();
         Path cfg = dir.resolve("state/deployments/granitefalls/instance-0.json");
         assertThat(Files.readString(cfg)).contains("\"instanceIndex\" : 0");
         assertThat(launcher.launched).extracting(CmgServiceConfig::channel).containsOnly(CMG_CHANNEL);

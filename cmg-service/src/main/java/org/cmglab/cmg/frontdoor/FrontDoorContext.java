@@ -21,8 +21,21 @@ import org.cmglab.proto.pki.ClientCertValidator;
  * @param frontDoorPort      the port clients use (for flow events)
  * @param requestTimeoutMs   how long a forwarded request may wait for its response
  * @param clock              time source for certificate validity
+ * @param serverAuth         bearer checks of {@code CCM_Proxy_ServerAuth} paths; null = token authentication off
+ * @param ownEndpoints       what the CMG answers itself (AADAuthInfo, ServiceMetadata); null = nothing
  */
 public record FrontDoorContext(String instance, String siteCode, Set<String> publishedRoles, ChannelRegistry registry,
                                ClientCertValidator clientValidator, ClientCertValidator connectorValidator,
                                FlowEventLog events, ChannelSettings settings, int frontDoorPort,
-                               long requestTimeoutMs, Clock clock) {}
+                               long requestTimeoutMs, Clock clock,
+                               org.cmglab.cmg.auth.ServerAuthGate serverAuth, CmgOwnEndpoints ownEndpoints) {
+
+    /** Without token authentication and own endpoints. */
+    public FrontDoorContext(String instance, String siteCode, Set<String> publishedRoles, ChannelRegistry registry,
+                            ClientCertValidator clientValidator, ClientCertValidator connectorValidator,
+                            FlowEventLog events, ChannelSettings settings, int frontDoorPort, long requestTimeoutMs,
+                            Clock clock) {
+        this(instance, siteCode, publishedRoles, registry, clientValidator, connectorValidator, events, settings,
+                frontDoorPort, requestTimeoutMs, clock, null, null);
+    }
+}

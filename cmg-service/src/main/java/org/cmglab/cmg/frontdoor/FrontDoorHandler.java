@@ -77,6 +77,16 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
                     "none", what, keepAlive);
             return;
         }
+        if (fd.ownEndpoints() != null && CmgOwnEndpoints.matches(req.uri())) {
+            CmgOwnEndpoints.Answer a = fd.ownEndpoints().answer(ctx, req, fd.serverAuth(), keepAlive);
+            fd.events().event("F3", "request").trace(traceId).from("client-sim").to(fd.instance()).protocol("HTTPS")
+                    .port(fd.frontDoorPort()).auth("CMG endpoint").outcome(a.ok() ? "ok" : "refused").status(a.status())
+                    .detail(what + (a.ok() ? "" : " → " + a.status() + ": " + a.detail())).emit();
+            if (!a.ok()) {
+                log.warn("{} from {} refused: {} ({})", what, ctx.channel().remoteAddress(), a.status(), a.detail());
+            }
+            return;
+        }
         ProxyPath pp = ProxyPath.parse(req.uri());
         if (pp == null) {
             refuse(ctx, traceId, 404, "Not Found", "not a CMG endpoint: " + req.uri(), "not-found", "none", what, keepAlive);
@@ -99,10 +109,16 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
             }
             auth = "PKI client certificate";
         } else {
-            refuse(ctx, traceId, 401, "CMGService_Invalid_Token",
-                    "token authentication (CCM_Proxy_ServerAuth) is not enabled on this CMG yet", "unauthorized",
-                    "token", what, keepAlive);
-            return;
+            org.cmglab.cmg.auth.ServerAuthGate.Decision d = fd.serverAuth() == null
+                    ? new org.cmglab.cmg.auth.ServerAuthGate.Decision(false, "token",
+                            "token authentication (CCM_Proxy_ServerAuth) is not enabled on this CMG")
+                    : fd.serverAuth().check(req, org.cmglab.cmg.auth.ServerAuthGate.useFor(pp.rest(), req.content()));
+            if (!d.ok()) {
+                refuse(ctx, traceId, 401, "CMGService_Invalid_Token", d.detail(), "unauthorized", d.auth(), what,
+                        keepAlive);
+                return;
+            }
+            auth = d.auth();
         }
         fd.events().event("F3", "request").trace(traceId).from("client-sim").to(fd.instance()).protocol("HTTPS")
                 .port(fd.frontDoorPort()).auth(auth).outcome("ok").detail(what).emit();

@@ -27,7 +27,8 @@ public final class FrontDoorServer implements AutoCloseable {
     public static FrontDoorServer start(InetSocketAddress bind, EventLoopGroup boss, EventLoopGroup workers,
                                         SslContext ssl, FrontDoorContext fd, int maxBody, boolean channelOnly)
             throws InterruptedException {
-        List<String> http = List.of("http", "keep-alive", "aggregate");
+        List<String> http = List.of("http", "keep-alive", ContentLimitHandler.NAME, "aggregate");
+        org.cmglab.cmg.route.EndpointLimits limits = new org.cmglab.cmg.route.EndpointLimits(maxBody);
         Channel ch = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(EventLoops.serverChannelClass())
@@ -39,6 +40,7 @@ public final class FrontDoorServer implements AutoCloseable {
                         c.pipeline().addLast("ssl", ssl.newHandler(c.alloc()))
                                 .addLast("http", new HttpServerCodec(16 * 1024, 32 * 1024, 64 * 1024))
                                 .addLast("keep-alive", new HttpServerKeepAliveHandler())
+                                .addLast(ContentLimitHandler.NAME, new ContentLimitHandler(limits, fd))
                                 .addLast("aggregate", new HttpObjectAggregator(maxBody))
                                 .addLast(FrontDoorHandler.NAME, new FrontDoorHandler(fd, channelOnly, http));
                     }

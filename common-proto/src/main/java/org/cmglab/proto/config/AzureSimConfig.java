@@ -29,12 +29,16 @@ import java.util.Objects;
  *                              certificate ({@code CN=<device id>}) one of them issued; empty = no device tokens
  * @param cmgChannel            the channel keep-alive azure-sim writes into every CMG instance's config (PING interval
  *                              and deadline); null = {@link ChannelTimings#defaults()}
+ * @param cmgTokenAuth          what azure-sim hands each CMG instance for {@code CCM_Proxy_ServerAuth} (the site's
+ *                              token-signing certificate, hierarchy id, the onboarded tenant); azure-sim adds its
+ *                              Entra JWKS. Null = the CMG instances refuse every bearer token
  */
 public record AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
                              Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
                              String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
                              List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
-                             StorageService storage, List<String> deviceCaFiles, ChannelTimings cmgChannel) {
+                             StorageService storage, List<String> deviceCaFiles, ChannelTimings cmgChannel,
+                             TokenAuthConfig cmgTokenAuth) {
     public AzureSimConfig {
         cmgChannel = cmgChannel == null ? ChannelTimings.defaults() : cmgChannel;
         deviceCaFiles = deviceCaFiles == null ? List.of() : List.copyOf(deviceCaFiles);
@@ -50,7 +54,7 @@ public record AzureSimConfig(String environment, String tenantId, String subscri
         Loopback.require(storageAddress, "storageAddress");
     }
 
-    /** With the default CMG channel keep-alive. */
+    /** With the default CMG channel keep-alive and without token authentication for the CMG instances. */
     public AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
                           Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
                           String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
@@ -58,7 +62,29 @@ public record AzureSimConfig(String environment, String tenantId, String subscri
                           StorageService storage, List<String> deviceCaFiles) {
         this(environment, tenantId, subscriptionId, front, dns, admin, frontTls, apps, users, vipAddress,
                 instanceAddressPrefix, portOffset, cmgServiceJar, customerZone, stateDir, logDir, storageAddress, storage,
-                deviceCaFiles, null);
+                deviceCaFiles, null, null);
+    }
+
+    /** Without token authentication for the CMG instances. */
+    public AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
+                          Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
+                          String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
+                          List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
+                          StorageService storage, List<String> deviceCaFiles, ChannelTimings cmgChannel) {
+        this(environment, tenantId, subscriptionId, front, dns, admin, frontTls, apps, users, vipAddress,
+                instanceAddressPrefix, portOffset, cmgServiceJar, customerZone, stateDir, logDir, storageAddress, storage,
+                deviceCaFiles, cmgChannel, null);
+    }
+
+    /** With the default CMG channel keep-alive. */
+    public AzureSimConfig(String environment, String tenantId, String subscriptionId, Endpoint front, Endpoint dns,
+                          Endpoint admin, TlsFiles frontTls, List<AppRegistration> apps, List<DirectoryUser> users,
+                          String vipAddress, String instanceAddressPrefix, int portOffset, String cmgServiceJar,
+                          List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
+                          StorageService storage, List<String> deviceCaFiles, TokenAuthConfig cmgTokenAuth) {
+        this(environment, tenantId, subscriptionId, front, dns, admin, frontTls, apps, users, vipAddress,
+                instanceAddressPrefix, portOffset, cmgServiceJar, customerZone, stateDir, logDir, storageAddress, storage,
+                deviceCaFiles, null, cmgTokenAuth);
     }
 
     /** Without device CAs (no device tokens). */

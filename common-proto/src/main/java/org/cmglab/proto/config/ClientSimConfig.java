@@ -17,15 +17,24 @@ import java.util.Objects;
  * @param hosts          static name → address map until the lab DNS serves these names
  * @param logDir         lab log folder
  * @param dnsServer      the DNS server names are resolved with (the lab DNS); null = only {@code hosts}
+ * @param tokens         token acquisition ({@code --auth entra|token}); null = PKI only
  */
 public record ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
                               TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir,
-                              Endpoint dnsServer) {
+                              Endpoint dnsServer, ClientTokenConfig tokens) {
     public ClientSimConfig {
         Objects.requireNonNull(name, "name");
         Loopback.require(sourceAddress, "sourceAddress");
         Objects.requireNonNull(cmgServiceName, "cmgServiceName");
         trustRoots = List.copyOf(trustRoots);
         hosts = Map.copyOf(hosts);
+    }
+
+    /** Without token acquisition (PKI only). */
+    public ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
+                           TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir,
+                           Endpoint dnsServer) {
+        this(name, sourceAddress, cmgServiceName, cmgPort, mpRoleId, clientTls, trustRoots, hosts, logDir, dnsServer,
+                null);
     }
 }

@@ -21,12 +21,15 @@ import java.util.Objects;
  * @param channel             channel keep-alive timings
  * @param logDir              lab log folder
  * @param channelTcpTls       TCP-TLS channel listener 10140+i (classic deployments), or null when there is none
+ * @param tokenAuth           how {@code CCM_Proxy_ServerAuth} bearer tokens are checked: the site's token-signing
+ *                            certificate (no key) and hierarchy id, the onboarded Entra tenant with its JWKS; null =
+ *                            token authentication off (every ServerAuth request gets 401 CMGService_Invalid_Token)
  */
 public record CmgServiceConfig(String serviceName, String deploymentName, String siteCode, int instanceIndex,
                                Endpoint frontDoor, Endpoint channelHttps, Endpoint admin, TlsFiles serverTls,
                                List<String> clientTrustRoots, List<String> connectorTrustRoots,
                                List<PublishedRole> publishedRoles, int maxRequestBodyBytes, ChannelTimings channel,
-                               String logDir, Endpoint channelTcpTls) {
+                               String logDir, Endpoint channelTcpTls, TokenAuthConfig tokenAuth) {
     public CmgServiceConfig {
         Objects.requireNonNull(serviceName, "serviceName");
         Objects.requireNonNull(frontDoor, "frontDoor");
@@ -44,6 +47,17 @@ public record CmgServiceConfig(String serviceName, String deploymentName, String
         if (channel == null) {
             channel = ChannelTimings.defaults();
         }
+    }
+
+    /** Without token authentication. */
+    public CmgServiceConfig(String serviceName, String deploymentName, String siteCode, int instanceIndex,
+                            Endpoint frontDoor, Endpoint channelHttps, Endpoint admin, TlsFiles serverTls,
+                            List<String> clientTrustRoots, List<String> connectorTrustRoots,
+                            List<PublishedRole> publishedRoles, int maxRequestBodyBytes, ChannelTimings channel,
+                            String logDir, Endpoint channelTcpTls) {
+        this(serviceName, deploymentName, siteCode, instanceIndex, frontDoor, channelHttps, admin, serverTls,
+                clientTrustRoots, connectorTrustRoots, publishedRoles, maxRequestBodyBytes, channel, logDir,
+                channelTcpTls, null);
     }
 
     /** {@code ProxyService_IN_<n>}, the role instance name the product uses in synced log names. */

@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param mpTls     MP server certificate (HTTPS)
  * @param admin     admin endpoint
  * @param logDir    lab log folder
+ * @param tokenAuth site tokens (SMS Token Signing Certificate, hierarchy id) and the onboarded Entra tenant for
+ *                  {@code CCM_STS}; null = token authentication off (CCM_STS answers 404)
  */
 public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
-                            TlsFiles mpTls, Endpoint admin, String logDir) {
+                            TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth) {
     public SiteSimConfig {
         Objects.requireNonNull(siteCode, "siteCode");
         Objects.requireNonNull(mpFqdn, "mpFqdn");
@@ -25,5 +27,11 @@ public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, Strin
         if (https) {
             Objects.requireNonNull(mpTls, "mpTls (required when https)");
         }
+    }
+
+    /** Without token authentication. */
+    public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
+                         TlsFiles mpTls, Endpoint admin, String logDir) {
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null);
     }
 }

@@ -99,10 +99,21 @@ public final class LabCa {
 
     /** Creates a new in-memory root CA (tests, throw-away labs). */
     public static LabCa createEphemeral() {
+        return createRoot("CMG Lab Root CA", "CMG Lab");
+    }
+
+    /**
+     * Creates a new in-memory self-signed RSA 2048 root named {@code CN=<commonName>[, O=<organization>]}, e.g. the
+     * site's {@code SMS Issuing} root of the token-signing certificate.
+     */
+    public static LabCa createRoot(String commonName, String organizationOrNull) {
+        Objects.requireNonNull(commonName, "commonName");
         KeyPair keys = Keys.generate(KeyType.RSA_2048);
         X500NameBuilder nb = new X500NameBuilder(BCStyle.INSTANCE);
-        nb.addRDN(BCStyle.O, "CMG Lab");
-        nb.addRDN(BCStyle.CN, "CMG Lab Root CA");
+        if (organizationOrNull != null) {
+            nb.addRDN(BCStyle.O, organizationOrNull);
+        }
+        nb.addRDN(BCStyle.CN, commonName);
         X500Name name = nb.build();
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, serial(),
@@ -117,6 +128,21 @@ public final class LabCa {
             throw new IllegalStateException("cannot build root CA extensions", e);
         }
         return new LabCa(sign(b, keys.getPrivate()), keys.getPrivate());
+    }
+
+    /** A CA for an existing self-signed root and its key (e.g. read back with {@link IssuedCert#readPem}). */
+    public static LabCa of(IssuedCert root) {
+        Objects.requireNonNull(root, "root");
+        if (root.certificate().getBasicConstraints() < 0) {
+            throw new IllegalArgumentException("root: " + root.certificate().getSubjectX500Principal()
+                    + " (expected: a CA certificate)");
+        }
+        return new LabCa(root.certificate(), root.privateKey());
+    }
+
+    /** The root with its key, to write it with {@link IssuedCert#writePem}. */
+    public IssuedCert rootWithKey() {
+        return new IssuedCert(root, rootKey, List.of(root));
     }
 
     /** The self-signed root certificate; the trust anchor every lab component installs. */

@@ -60,6 +60,15 @@ public final class ManagementPointServer implements AutoCloseable {
      */
     public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
                                               Consumer<MpRequestRecord> observer, EventLoopGroup group) {
+        return start(bind, sslOrNull, responder, observer, group, null);
+    }
+
+    /**
+     * As above, with a shared handler for {@code CCM_STS} in front of the MP handler (it passes other requests on).
+     */
+    public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
+                                              Consumer<MpRequestRecord> observer, EventLoopGroup group,
+                                              io.netty.channel.ChannelHandler ccmStsOrNull) {
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(responder, "responder");
         Objects.requireNonNull(group, "group");
@@ -82,6 +91,9 @@ public final class ManagementPointServer implements AutoCloseable {
                         p.addLast("chunked", new io.netty.handler.stream.ChunkedWriteHandler());
                         p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT));
                         p.addLast("dp-content", new LabContentHandler());
+                        if (ccmStsOrNull != null) {
+                            p.addLast("ccm-sts", ccmStsOrNull);
+                        }
                         p.addLast("mp", new MpHttpHandler(responder, observer));
                         p.addLast("tail-errors", new ChannelInboundHandlerAdapter() {
                             @Override

@@ -1,0 +1,20 @@
+package org.cmglab.proto.config;
+
+import java.util.Objects;
+
+/**
+ * How client-sim obtains tokens for {@code --auth entra|token} (docs/client-auth.md).
+ *
+ * @param stateDir       the client's own state: SMSID, self-signed signing certificate, client token, cached CCM token
+ * @param entraTenantId  the tenant the device is joined to (ccmsetup asks the CMG's AADAuthInfo for the app ids)
+ * @param entraAuthority {@code https://<login host>[:port]/<tenant>}, resolved through the client's DNS server
+ * @param deviceTls      the Entra device certificate ({@code CN=<device id>}) and key, from the device CA
+ * @param siteAdmin      the site's admin endpoint for the lab's registration stand-in ({@code register-client-token})
+ *                       until MP_ClientRegistration issues client tokens; null = none
+ */
+public record ClientTokenConfig(String stateDir, String entraTenantId, String entraAuthority, TlsFiles deviceTls,
+                                Endpoint siteAdmin) {
+    public ClientTokenConfig {
+        Objects.requireNonNull(stateDir, "stateDir");
+    }
+}

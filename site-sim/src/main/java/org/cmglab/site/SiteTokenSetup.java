@@ -1,0 +1,104 @@
+package org.cmglab.site;
+
+import io.netty.channel.ChannelHandler;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.cmglab.proto.config.SiteSimConfig;
+import org.cmglab.proto.log.ProductLog;
+import org.cmglab.proto.runtime.AdminAction;
+import org.cmglab.proto.runtime.ComponentRuntime;
+import org.cmglab.site.sts.CcmStsExchange;
+import org.cmglab.site.sts.CcmStsHandler;
+import org.cmglab.site.sts.SiteTokenAuthority;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** How site-sim sets up its token side from the config: CCM_STS.log, the authority, the handler, admin actions. */
+final class SiteTokenSetup {
+    private static final Logger log = LoggerFactory.getLogger("CCM_STS");
+
+    private SiteTokenSetup() {}
+
+    /** The authority (and CCM_STS.log, and the Entra keys loading), or null without {@code tokenAuth}. */
+    static SiteTokenAuthority authority(SiteSimConfig config, ComponentRuntime runtime) throws IOException {
+        if (config.tokenAuth() == null) {
+            return null;
+        }
+        AutoCloseable stsLog = ProductLog.attach(runtime.logDir(), "CCM_STS", "CCM_STS.log", "CCM_STS");
+        runtime.onClose(stsLog);
+        SiteTokenAuthority a = SiteTokenAuthority.fromConfig(config.tokenAuth(), Clock.systemUTC());
+        log.info("CCM_STS: site tokens signed by {} (issuer {}), Entra tenant {} (audience {}), allowed skew {} s",
+                config.tokenAuth().signingCertFile(), a.tokens().issuer(),
+                a.entra() == null ? "none" : a.entra().tenantId(), a.entra() == null ? "-" : a.entra().audience(),
+                config.tokenAuth().skewSeconds());
+        if (a.entra() != null) {
+            org.cmglab.site.sts.EntraKeys.load(config.tokenAuth(), a.entra(), runtime.group());
+        }
+        return a;
+    }
+
+    static ChannelHandler ccmSts(SiteTokenAuthority a, MpRequestObserver observer) {
+        return a == null ? null : new CcmStsHandler(new CcmStsExchange(a), observer);
+    }
+
+    /** {@code POST /block-bulk-token?uniqueId=<GUID>} on the admin endpoint. */
+    static Map<String, AdminAction> adminActions(SiteTokenAuthority a) {
+        Map<String, AdminAction> m = new LinkedHashMap<>();
+        if (a == null) {
+            return m;
+        }
+        m.put("block-bulk-token", (query, body) -> {
+            List<String> ids = query.get("uniqueId");
+            if (ids == null || ids.isEmpty()) {
+                throw new IllegalArgumentException("block-bulk-token: uniqueId is required (expected: ?uniqueId=<GUID>)");
+            }
+            boolean added = a.block(ids.get(0));
+            log.info("Bulk registration token {} {}", ids.get(0), added ? "blocked" : "was already blocked");
+            return Map.of("uniqueId", ids.get(0), "blocked", true, "blockedTokens", a.tokens().blocked());
+        });
+        m.put("register-client-token", (query, body) -> registerStandIn(a, body));
+        return m;
+    }
+
+    /**
+     * Lab stand-in for token registration until MP_ClientRegistration issues client tokens: {@code POST
+     * /register-client-token} with {@code {"bulkToken":…, "smsId":"GUID:…", "signingCertificate":"<PEM>"}}. The bulk
+     * token is checked as registration checks it (expired, blocked, wrong type → 400 with the product's text); the
+     * answer is {@code {"clientToken":…}}, issued with {@link SiteTokenAuthority#issueClientToken}.
+     */
+    static Object registerStandIn(SiteTokenAuthority a, String body) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode j;
+        try {
+            j = org.cmglab.proto.runtime.Json.MAPPER.readTree(body == null ? "" : body);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("register-client-token: body is not JSON (expected: {\"bulkToken\","
+                    + " \"smsId\", \"signingCertificate\"})");
+        }
+        String bulk = j == null ? null : j.path("bulkToken").asText(null);
+        String smsId = j == null ? null : j.path("smsId").asText(null);
+        String pem = j == null ? null : j.path("signingCertificate").asText(null);
+        if (bulk == null || smsId == null || pem == null) {
+            throw new IllegalArgumentException("register-client-token: bulkToken, smsId and signingCertificate are required");
+        }
+        try {
+            a.verifyBearer("Bearer " + bulk, org.cmglab.proto.token.TokenUse.REGISTRATION);
+        } catch (org.cmglab.proto.token.SiteTokenException e) {
+            log.warn("{}", e.preAuthLogLine());
+            throw new IllegalArgumentException(e.preAuthLogLine());
+        }
+        java.security.cert.X509Certificate cert;
+        try {
+            cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        } catch (java.security.cert.CertificateException e) {
+            throw new IllegalArgumentException("register-client-token: signingCertificate is not a PEM certificate");
+        }
+        String token = a.issueClientToken(smsId, cert);
+        log.info("Issued a client token to {} (registration stand-in, bulk token accepted)",
+                org.cmglab.proto.token.SiteTokenService.deviceId(smsId));
+        return Map.of("clientToken", token);
+    }
+}

@@ -1,0 +1,224 @@
+package org.cmglab.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.cmglab.lab.ComponentProcess;
+import org.cmglab.lab.LabPlan;
+import org.cmglab.lab.LabProcesses;
+import org.cmglab.proto.config.ClientSimConfig;
+import org.cmglab.proto.config.ClientTokenConfig;
+import org.cmglab.proto.flow.FlowEvent;
+import org.cmglab.proto.flow.TraceContext;
+import org.cmglab.proto.pki.IssuedCert;
+import org.cmglab.proto.runtime.Json;
+import org.cmglab.proto.token.SiteTokenService;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Token authentication end to end, every component its own JVM: client-sim obtains a CCM token through the CMG with
+ * an Entra device token ({@code --auth entra}: AADAuthInfo at the CMG, azure-sim's device grant, CCM_STS on the MP)
+ * and with a bulk registration token from {@code site-sim bulk-token} ({@code --auth token}: ServiceMetadata at the
+ * CMG, registration, CCM_STS with the client token and signed CCMClient* headers); an expired bulk token is refused
+ * by the CMG with {@code 401 CMGService_Invalid_Token}, a blocked one by the site.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TokenAuthE2ETest {
+    @TempDir
+    static Path tmp;
+    static LabPlan plan;
+    static LabProcesses lab;
+
+    @BeforeAll
+    static void startLab() throws Exception {
+        int net = ThreadLocalRandom.current().nextInt(100, 200);
+        plan = LabPlan.builder().stateDir(tmp.resolve("state")).net(net).build();
+        plan.materialize();
+        lab = new LabProcesses(plan, System.out);
+        lab.startAll();
+        lab.awaitChannel(Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stopLab() {
+        if (lab != null) {
+            List<ProcessHandle> started = lab.processHandles();
+            lab.close();
+            for (ProcessHandle h : started) {
+                assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
+            }
+        }
+    }
+
+    /** One client-sim or site-sim run: exit code, RESULT json, output. */
+    record Run(int exit, JsonNode result, String output) {
+        int status() {
+            return result == null ? 0 : result.path("status").asInt();
+        }
+
+        String text(String f) {
+            return result == null ? null : result.path(f).asText(null);
+        }
+    }
+
+    static Run run(String module, List<String> args) throws Exception {
+        Process p = new ProcessBuilder(ComponentProcess.javaCommand(plan.jar(module), args)).redirectErrorStream(true)
+                .start();
+        byte[][] out = new byte[1][];
+        Thread reader = new Thread(() -> {
+            try {
+                out[0] = p.getInputStream().readAllBytes();
+            } catch (IOException e) {
+                out[0] = new byte[0];
+            }
+        });
+        reader.start();
+        if (!p.waitFor(90, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+        reader.join(5_000);
+        String text = out[0] == null ? "" : new String(out[0], StandardCharsets.UTF_8);
+        JsonNode result = null;
+        for (String line : text.split("\\R")) {
+            if (line.startsWith("RESULT ")) {
+                result = Json.MAPPER.readTree(line.substring(7));
+            }
+        }
+        return new Run(p.exitValue(), result, text);
+    }
+
+    static Run token(Path config, String trace, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--config", config.toString(), "token", "--trace", trace));
+        args.addAll(List.of(extra));
+        return run(LabPlan.CLIENT_SIM, args);
+    }
+
+    /** A client config with its own state folder (a new device without a client token). */
+    static Path freshClient(String name) throws IOException {
+        ClientSimConfig base = plan.clientSimConfig();
+        ClientTokenConfig t = base.tokens();
+        ClientSimConfig c = new ClientSimConfig(base.name(), base.sourceAddress(), base.cmgServiceName(), base.cmgPort(),
+                base.mpRoleId(), base.clientTls(), base.trustRoots(), base.hosts(), base.logDir(), base.dnsServer(),
+                new ClientTokenConfig(tmp.resolve(name).toString(), t.entraTenantId(), t.entraAuthority(), t.deviceTls(),
+                        t.siteAdmin()));
+        Path f = tmp.resolve(name + ".json");
+        Json.writeFile(f, c);
+        return f;
+    }
+
+    static String stsLog() throws IOException {
+        Path f = plan.logDir().resolve("CCM_STS.log");
+        return Files.exists(f) ? Files.readString(f) : "";
+    }
+
+    @Test
+    @Order(1)
+    void entraDeviceTokenIsExchangedForACcmTokenThroughTheCmg() throws Exception {
+        String trace = TraceContext.newTraceId();
+        Run r = token(plan.configFile(LabPlan.CLIENT_SIM), trace, "--auth", "entra");
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text("tokenType")).isEqualTo("UDA");
+        assertThat(r.text("step")).isEqualTo("CCM_STS");
+        assertThat(r.result().path("expiresIn").asLong()).isEqualTo(28_800);
+        assertThat(stsLog()).contains("Validated AAD token. TokenType: UDA TenantId " + LabPlan.TENANT_ID)
+                .contains("Created SCCM token, token type: UDA, hierarchyId " + LabPlan.HIERARCHY_ID).contains("Issued token");
+        List<FlowEvent> events = lab.collectEvents(trace).events();
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.step()).isEqualTo("F3");
+            assertThat(e.component()).startsWith("cmg-service");
+            assertThat(e.auth()).startsWith("Entra device token");
+            assertThat(e.detail()).contains("/CCM_Proxy_ServerAuth/" + LabPlan.MP_ROLE_ID + "/CCM_STS");
+        });
+        assertThat(events).anySatisfy(e -> assertThat(e.step() + " " + e.component()).startsWith("F5 site-sim"));
+
+        Run again = token(plan.configFile(LabPlan.CLIENT_SIM), TraceContext.newTraceId(), "--auth", "entra");
+        assertThat(again.exit()).as(again.output()).isZero();
+        assertThat(again.text("step")).as("the cached CCM token is reused until near expiry").isEqualTo("cache");
+        assertThat(again.result().path("renewed").asBoolean()).isFalse();
+    }
+
+    @Test
+    @Order(2)
+    void bulkTokenRegistersAndTheClientTokenGetsACcmTokenThroughTheCmg() throws Exception {
+        Run bulk = run(LabPlan.SITE_SIM, List.of("bulk-token", "--config", plan.configFile(LabPlan.SITE_SIM).toString(),
+                "--lifetime", "60"));
+        assertThat(bulk.exit()).as(bulk.output()).isZero();
+        String uniqueId = bulk.text("uniqueId");
+        assertThat(bulk.output()).contains("Token UniqueId: " + uniqueId);
+        Path tokenFile = tmp.resolve("bulk.jwt");
+        Files.writeString(tokenFile, bulk.text("token"));
+
+        Path client = freshClient("client-token");
+        Run r = token(client, TraceContext.newTraceId(), "--auth", "token", "--bulk-token-file", tokenFile.toString());
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text("tokenType")).isEqualTo("Device");
+        assertThat(Files.readString(tmp.resolve("client-token").resolve("client-token.jwt"))).isNotBlank();
+        assertThat(stsLog()).contains("Created SCCM token, token type: Device");
+
+        // a renewal uses the stored client token (no bulk token needed any more)
+        Run renew = token(client, TraceContext.newTraceId(), "--auth", "token", "--renew");
+        assertThat(renew.exit()).as(renew.output()).isZero();
+        assertThat(renew.text("step")).isEqualTo("CCM_STS");
+    }
+
+    @Test
+    @Order(3)
+    void expiredBulkTokenIsRefusedByTheCmg() throws Exception {
+        IssuedCert signing = IssuedCert.readPem(Path.of(plan.tokenSigningTls().certFile()),
+                Path.of(plan.tokenSigningTls().keyFile()));
+        SiteTokenService yesterday = SiteTokenService.forSigning(signing, LabPlan.HIERARCHY_ID,
+                Clock.offset(Clock.systemUTC(), Duration.ofDays(-1)), SiteTokenService.DEFAULT_SKEW);
+        String trace = TraceContext.newTraceId();
+        Run r = token(freshClient("expired"), trace, "--auth", "token", "--bulk-token",
+                yesterday.issueBulk(Duration.ofMinutes(60)).token());
+        assertThat(r.exit()).as(r.output()).isEqualTo(1);
+        assertThat(r.status()).isEqualTo(401);
+        assertThat(r.text("reason")).isEqualTo("CMGService_Invalid_Token");
+        assertThat(r.text("step")).isEqualTo("ServiceMetadata");
+        assertThat(r.text("error")).contains("IDX10223: Lifetime validation failed. The token is expired.");
+        assertThat(lab.collectEvents(trace).events()).anySatisfy(e -> {
+            assertThat(e.component()).startsWith("cmg-service");
+            assertThat(e.status()).isEqualTo(401);
+        });
+    }
+
+    @Test
+    @Order(4)
+    void blockedBulkTokenIsRefusedByTheSite() throws Exception {
+        Run bulk = run(LabPlan.SITE_SIM, List.of("bulk-token", "--config", plan.configFile(LabPlan.SITE_SIM).toString()));
+        assertThat(bulk.exit()).as(bulk.output()).isZero();
+        HttpResponse<String> block = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build().send(
+                HttpRequest.newBuilder(URI.create("http://" + plan.siteSimAdmin().address() + ":"
+                        + plan.siteSimAdmin().port() + "/block-bulk-token?uniqueId=" + bulk.text("uniqueId")))
+                        .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(block.statusCode()).as(block.body()).isEqualTo(200);
+        Run r = token(freshClient("blocked"), TraceContext.newTraceId(), "--auth", "token", "--bulk-token",
+                bulk.text("token"));
+        assertThat(r.exit()).as(r.output()).isEqualTo(1);
+        assertThat(r.text("step")).isEqualTo("registration");
+        assertThat(r.text("error")).contains("blocked");
+    }
+}
