@@ -61,7 +61,9 @@ import org.junit.jupiter.api.io.TempDir;
  * <li>once 10141 is allowed again, the periodic retry moves instance 1 back to TCP-TLS and drains the HTTPS channel;</li>
  * <li>bad input on the live channel ports (plain HTTP, untrusted certificate, garbage, an oversized or truncated
  *     frame after TLS, a hello for another site, on TCP-TLS and on the HTTPS channel port) is refused with a logged
- *     reason while the connection point's channels and the requests on them carry on.</li>
+ *     reason while the connection point's channels and the requests on them carry on;</li>
+ * <li>with TCP-TLS 10140 denied, a scale-in to one instance (instance 0 restarts) makes the running connection point
+ *     fall back to HTTPS 443 — the single-instance rule — and go back to TCP-TLS once 10140 is allowed.</li>
  * </ol>
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -80,7 +82,7 @@ class ClassicChannelE2ETest {
         // the proxy listens on the connection point's network (127.N.2.x), like a site's proxy server
         proxy = new ConnectProxy("127." + net + ".2.80");
         lab = E2eLab.start(tmp.resolve("state"), b -> b.net(net).classic(true).instances(2),
-                c -> E2eLab.with(c, new ChannelTimings(15_000, 5_000, RETRY_MS), 0,
+                c -> E2eLab.with(c, new ChannelTimings(15_000, 5_000, RETRY_MS), 500,
                         new ConnectionPointConfig.WebProxy(proxy.address(), proxy.port(), null, null)),
                 l -> E2eLab.post(l.lab.component(LabPlan.AZURE_SIM), "/nsg?port=10141&access=Deny"));
         plan = lab.plan;
@@ -302,6 +304,37 @@ class ClassicChannelE2ETest {
                 assertThat(c.get(E2eLab.MPLIST).status()).as("GET through instance %d", inst).isEqualTo(200);
             }
         }
+    }
+
+    @Test
+    @Order(4)
+    void oneInstanceFallsBackToHttps443() throws Exception {
+        ComponentProcess cp = lab.cp();
+        ComponentProcess azure = lab.lab.component(LabPlan.AZURE_SIM);
+        E2eLab.post(azure, "/nsg?port=10140&access=Deny");
+        long t0 = System.nanoTime();
+        E2eLab.post(lab.lab.component(LabPlan.SCP), "/scale?count=1");
+        lab.awaitDeployment(1, Duration.ofSeconds(120));
+        JsonNode st = E2eLab.awaitStatus(cp, s -> s.path("channels").size() == 1 && connected(E2eLab.channel(s, 0))
+                && E2eLab.channel(s, 0).path("port").asInt() == plan.port(443), Duration.ofSeconds(30),
+                "one channel, on the HTTPS fallback 443");
+        System.out.printf("RESULT classic-scale-in-to-1 fallback443Ms=%d%n", (System.nanoTime() - t0) / 1_000_000);
+        JsonNode ch = E2eLab.channel(st, 0);
+        assertThat(ch.path("transport").asText()).isEqualTo("HTTPS");
+        assertThat(ch.path("fallbackFrom").asText()).isEqualTo("TCP-TLS");
+        assertThat(ch.path("proxy").asText()).isEqualTo(proxy.address() + ":" + proxy.port());
+        assertThat(proxy.requests).contains(plan.vipAddress() + ":" + plan.port(443));
+        String server = LabPlan.SERVICE_NAME.toUpperCase(java.util.Locale.ROOT);
+        assertThat(E2eLab.grep(lab.out(LabPlan.CONNECTION_POINT), "falls back to HTTPS: server " + server + ":"
+                + plan.port(443))).isNotEmpty();
+        assertThat(E2eLab.Client.vipGet(plan, E2eLab.MPLIST).status()).isEqualTo(200);
+
+        E2eLab.post(azure, "/nsg?port=10140&access=Allow");
+        st = E2eLab.awaitStatus(cp, s -> s.path("channels").size() == 1 && connected(E2eLab.channel(s, 0))
+                && "TCP-TLS".equals(E2eLab.channel(s, 0).path("transport").asText()),
+                Duration.ofMillis(RETRY_MS + 8_000), "instance 0 back on TCP-TLS");
+        assertThat(E2eLab.channel(st, 0).path("port").asInt()).isEqualTo(plan.port(10140));
+        assertThat(E2eLab.Client.vipGet(plan, E2eLab.MPLIST).status()).isEqualTo(200);
     }
 
     // ------------------------------------------------------------------ helpers
