@@ -120,6 +120,29 @@ public final class AzureSim implements AutoCloseable {
         return Map.of("records", dns.zone().describe());
     }
 
+    /**
+     * A network security rule on the load balancer VIP, as an admin (or a test) sets one to make a port unreachable:
+     * admin {@code POST /nsg?port=<real port>&access=Deny|Allow}, e.g. {@code port=10140} to block TCP-TLS to
+     * instance 0 of a classic CMG. The port is the real one; the lab's port offset is added here.
+     */
+    public Object networkSecurityRule(String port, String access) {
+        if (port == null || !port.matches("\\d{1,5}")) {
+            throw new IllegalArgumentException("nsg: port=" + port + " (expected: ?port=<real port>&access=Deny|Allow)");
+        }
+        boolean deny;
+        if ("deny".equalsIgnoreCase(access)) {
+            deny = true;
+        } else if ("allow".equalsIgnoreCase(access)) {
+            deny = false;
+        } else {
+            throw new IllegalArgumentException("nsg: access=" + access + " (expected: Deny or Allow)");
+        }
+        int real = Integer.parseInt(port);
+        var denied = fabric.loadBalancer().deny(fabric.port(real), deny);
+        return Map.of("port", real, "vipPort", fabric.port(real), "access", deny ? "Deny" : "Allow",
+                "deniedVipPorts", denied);
+    }
+
     /** The admin endpoint's {@code /status}. */
     public Map<String, Object> status() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -131,6 +154,7 @@ public final class AzureSim implements AutoCloseable {
         m.put("dnsRecords", dns.zone().describe());
         m.put("resourceManager", arm.status());
         m.put("fabric", fabric.status());
+        m.put("deniedVipPorts", fabric.loadBalancer().deniedPorts());
         m.put("storage", storage == null ? Map.of("provisioner", "none") : storage.status());
         return m;
     }

@@ -124,6 +124,49 @@ class CmgServiceIntegrationTest {
                 + "\r\nUser-Agent: SMS+CCM+5.0\r\n" + extraHeaders + "Connection: close\r\n\r\n");
     }
 
+    /**
+     * Client connections land on different event loops and open streams on the one channel at the same time: each
+     * request gets its own stream handler (a shared stream bootstrap once gave two streams the same handler: "not a
+     * @Sharable handler", a 503 for one request and a hang for the other).
+     */
+    @Test
+    void concurrentRequestsFromManyClientsEachGetTheirOwnStream() throws Exception {
+        Promise<Void> up = rt.group().next().newPromise();
+        Channel cp = connectFakeCp(cpTls, up);
+        try {
+            assertThat(up.await(10, TimeUnit.SECONDS) && up.isSuccess()).as("upgrade %s", up.cause()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !cmg.registry().status().isEmpty());
+            IssuedCert client = ca.issue(CertSpec.client("client01.corp.contoso.com"));
+            List<String> bad = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int tt = t;
+                Thread th = new Thread(() -> {
+                    for (int i = 0; i < 15; i++) {
+                        String path = "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST&t=" + tt + "&i=" + i;
+                        try {
+                            TlsTestClient.Raw r = get(client, path, "");
+                            if (!"HTTP/1.1 200 OK".equals(r.statusLine()) || !r.body().contains("GET " + path)) {
+                                bad.add(path + " → " + r.statusLine() + " " + r.body());
+                            }
+                        } catch (Exception e) {
+                            bad.add(path + " → " + e);
+                        }
+                    }
+                });
+                threads.add(th);
+                th.start();
+            }
+            for (Thread th : threads) {
+                th.join(60_000);
+            }
+            assertThat(bad).isEmpty();
+        } finally {
+            cp.close().sync();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().isEmpty());
+    }
+
     @Test
     void forwardsOverTheChannelKeepingHeaderNamesAndReasonPhrases() throws Exception {
         Promise<Void> up = rt.group().next().newPromise();

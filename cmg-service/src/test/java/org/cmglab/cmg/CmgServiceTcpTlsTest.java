@@ -94,6 +94,10 @@ class CmgServiceTcpTlsTest {
 
     /** Dials TCP-TLS like a classic connection point: TLS, then HTTP/2 (server role) straight away. */
     static Channel dial(SslContext tls, Promise<Void> up, String connectionId) throws InterruptedException {
+        return dial(tls, up, new Streams(connectionId));
+    }
+
+    static Channel dial(SslContext tls, Promise<Void> up, Streams streams) throws InterruptedException {
         return new Bootstrap().group(rt.group()).channel(EventLoops.socketChannelClass())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -101,7 +105,7 @@ class CmgServiceTcpTlsTest {
                         ch.pipeline().addLast(tls.newHandler(ch.alloc(), SVC, tcpTls.getPort()),
                                 new ConnectorTlsHandler(up, ctx -> ChannelPipelines.installConnectorSide(ctx.channel(),
                                         new ChannelTimings(15_000, 5_000).toSettings(), "fake-cp",
-                                        new Streams(connectionId), new ChannelInboundHandlerAdapter())));
+                                        streams, new ChannelInboundHandlerAdapter())));
                     }
                 }).connect(tcpTls).sync().channel();
     }
@@ -153,12 +157,67 @@ class CmgServiceTcpTlsTest {
         }
     }
 
+    @Test
+    void plainHttpOnTheTcpTlsPortFailsTheHandshakeWithTheReasonAndKeepsServing() throws Exception {
+        SslContext cpTls = TlsContexts.client(List.of(ca.root()), ca.issue(CertSpec.client("cmgcp01.corp.contoso.com")));
+        Channel good = dial(cpTls, rt.group().next().newPromise(), "cp-conn-45");
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().stream()
+                    .anyMatch(s -> s.connectionId().equals("cp-conn-45")));
+            try (java.net.Socket s = new java.net.Socket()) {
+                s.connect(tcpTls, 2_000);
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write("GET /CMGChannel/v1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                try {
+                    s.getInputStream().readAllBytes(); // a TLS alert at most, then EOF
+                } catch (java.net.SocketException reset) {
+                    // reset: closed as well
+                }
+            }
+            Path log = dir.resolve("logs").resolve("CMGService.log");
+            await().atMost(Duration.ofSeconds(5)).until(() -> java.nio.file.Files.readString(log)
+                    .contains("TLS handshake failed"));
+            // the established channel is untouched
+            assertThat(cmg.registry().status()).extracting(s -> s.connectionId()).containsExactly("cp-conn-45");
+            assertThat(good.isActive()).isTrue();
+        } finally {
+            good.close().sync();
+        }
+    }
+
+    @Test
+    void refusesAHelloForAnotherSiteWithTheReasonAndKeepsServing() throws Exception {
+        SslContext cpTls = TlsContexts.client(List.of(ca.root()), ca.issue(CertSpec.client("cmgcp01.corp.contoso.com")));
+        Promise<Void> up = rt.group().next().newPromise();
+        Channel bad = dial(cpTls, up, new Streams("cp-conn-x99", "X99"));
+        assertThat(bad.closeFuture().await(10, TimeUnit.SECONDS)).as("the CMG closes the wrong-site channel").isTrue();
+        assertThat(cmg.registry().status()).isEmpty();
+        Path log = dir.resolve("logs").resolve("CMGService.log");
+        await().atMost(Duration.ofSeconds(5)).until(() -> java.nio.file.Files.exists(log)
+                && java.nio.file.Files.readString(log).contains("claims site X99 but this CMG belongs to site P01"));
+        // the instance keeps serving: the right site gets a channel
+        Channel good = dial(cpTls, rt.group().next().newPromise(), "cp-conn-44");
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().stream()
+                    .anyMatch(s -> s.connectionId().equals("cp-conn-44")));
+        } finally {
+            good.close().sync();
+        }
+    }
+
     /** The fake connection point's streams: hello (with its own connection id), then "via TCP-TLS". */
     static final class Streams extends ChannelInitializer<Http2StreamChannel> {
         private final String connectionId;
+        private final String siteCode;
 
         Streams(String connectionId) {
+            this(connectionId, "P01");
+        }
+
+        Streams(String connectionId, String siteCode) {
             this.connectionId = connectionId;
+            this.siteCode = siteCode;
         }
 
         @Override
@@ -172,7 +231,7 @@ class CmgServiceTcpTlsTest {
                         }
                         String body = ChannelProtocol.HELLO_PATH.equals(h.headers().path().toString())
                                 ? Json.writeCompact(new ChannelHello(ChannelProtocol.UPGRADE_TOKEN, connectionId,
-                                        "cmgcp01.corp.contoso.com", "P01", "TCP-TLS",
+                                        "cmgcp01.corp.contoso.com", siteCode, "TCP-TLS",
                                         List.of(new ChannelHello.Role(ROLE, "MP"))))
                                 : "via TCP-TLS";
                         ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")

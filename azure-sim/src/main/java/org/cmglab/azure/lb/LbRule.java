@@ -24,6 +24,7 @@ public final class LbRule {
     final AtomicLong connections = new AtomicLong();
     final AtomicLong active = new AtomicLong();
     final AtomicLong refused = new AtomicLong();
+    final AtomicLong denied = new AtomicLong();
     final AtomicLong backendFailures = new AtomicLong();
     final AtomicLong bytesIn = new AtomicLong();
     final AtomicLong bytesOut = new AtomicLong();
@@ -42,6 +43,8 @@ public final class LbRule {
     public long connections() { return connections.get(); }
     public long activeConnections() { return active.get(); }
     public long refused() { return refused.get(); }
+    /** Connections reset because a network security rule denies the frontend port. */
+    public long denied() { return denied.get(); }
     /** Bytes client → instance. */
     public long bytesIn() { return bytesIn.get(); }
     /** Bytes instance → client. */
@@ -61,6 +64,7 @@ public final class LbRule {
         m.put("connections", connections.get());
         m.put("active", active.get());
         m.put("refused", refused.get());
+        m.put("denied", denied.get());
         m.put("backendConnectFailures", backendFailures.get());
         m.put("bytesIn", bytesIn.get());
         m.put("bytesOut", bytesOut.get());

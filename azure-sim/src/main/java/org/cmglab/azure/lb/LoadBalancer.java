@@ -41,6 +41,8 @@ public final class LoadBalancer implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Map<String, LbRule> rules = new LinkedHashMap<>();
+    /** Frontend ports a network security rule denies (the lab resets such connections at once). */
+    private final java.util.Set<Integer> deniedPorts = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public LoadBalancer(EventLoopGroup group) {
         this.group = group;
@@ -72,7 +74,7 @@ public final class LoadBalancer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel c) {
-                        c.pipeline().addLast(new Frontend(r));
+                        c.pipeline().addLast(new Frontend(r, deniedPorts));
                     }
                 }).bind(r.frontend().socketAddress()).await();
         if (!f.isSuccess()) {
@@ -103,6 +105,30 @@ public final class LoadBalancer implements AutoCloseable {
         return true;
     }
 
+    /**
+     * A network security rule on a frontend port of the VIP (every rule listening on it, present or added later):
+     * {@code deny} resets each new connection right after accepting it, with a log line; {@code allow} lifts it.
+     * Azure's NSG drops the packets instead (the client times out); resetting gives the same "cannot connect"
+     * without making tests wait for connect timeouts. Connections already open are not touched.
+     *
+     * @return the ports denied now
+     */
+    public java.util.Set<Integer> deny(int port, boolean deny) {
+        if (port < 1 || port > 65_535) {
+            throw new IllegalArgumentException("port: " + port + " (expected 1-65535)");
+        }
+        boolean changed = deny ? deniedPorts.add(port) : deniedPorts.remove(port);
+        if (changed) {
+            log.info("network security rule: frontend port {} {}", port, deny ? "denied (new connections are reset)"
+                    : "allowed again");
+        }
+        return deniedPorts();
+    }
+
+    public java.util.Set<Integer> deniedPorts() {
+        return java.util.Collections.unmodifiableSet(new java.util.TreeSet<>(deniedPorts));
+    }
+
     public synchronized LbRule rule(String name) {
         return rules.get(name);
     }
@@ -129,14 +155,24 @@ public final class LoadBalancer implements AutoCloseable {
     /** Client side of one proxied connection. */
     private static final class Frontend extends ChannelInboundHandlerAdapter {
         private final LbRule rule;
+        private final java.util.Set<Integer> deniedPorts;
 
-        Frontend(LbRule rule) {
+        Frontend(LbRule rule, java.util.Set<Integer> deniedPorts) {
             this.rule = rule;
+            this.deniedPorts = deniedPorts;
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel in = ctx.channel();
+            if (deniedPorts.contains(rule.frontend().port())) {
+                rule.denied.incrementAndGet();
+                log.info("load balancer rule {}: connection from {} reset (port {} denied by a network security rule)",
+                        rule.name(), in.remoteAddress(), rule.frontend().port());
+                in.config().setOption(ChannelOption.SO_LINGER, 0); // RST, like a firewall's reject
+                in.close();
+                return;
+            }
             Endpoint target = rule.pickTarget();
             if (target == null) {
                 rule.refused.incrementAndGet();

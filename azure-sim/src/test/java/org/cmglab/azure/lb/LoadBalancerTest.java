@@ -103,4 +103,54 @@ class LoadBalancerTest {
             g.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
+
+    /** A denied frontend port resets new connections (open ones are untouched); allowing it again restores service. */
+    @Test
+    void networkSecurityRuleResetsNewConnectionsOnADeniedPortUntilAllowed() throws Exception {
+        EventLoopGroup g = EventLoops.newGroup(1, "lb-nsg-test");
+        LoadBalancer lb = new LoadBalancer(g);
+        Endpoint backend = new Endpoint("127.88.5.10", 30141);
+        Channel s0 = echo(g, backend);
+        try {
+            LbRule rule = lb.addNatRule("nat-tcptls-1", new Endpoint("127.88.5.5", 30141), backend);
+            try (Socket open = new Socket()) {
+                open.connect(new InetSocketAddress("127.88.5.5", 30141), 2000);
+                open.setSoTimeout(5000);
+                open.getOutputStream().write(41); // a round trip: the load balancer has accepted and relays it
+                assertThat(open.getInputStream().read()).isEqualTo(41);
+                assertThat(lb.deny(30141, true)).containsExactly(30141);
+                // reset right after the accept: connect, write or read fails, or the read sees the end at once
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+                    try (Socket s = new Socket()) {
+                        s.connect(new InetSocketAddress("127.88.5.5", 30141), 2000);
+                        s.setSoTimeout(5000);
+                        s.getOutputStream().write(1);
+                        if (s.getInputStream().read() >= 0) {
+                            throw new AssertionError("a denied port relayed data");
+                        }
+                        throw new java.net.SocketException("closed");
+                    }
+                }).isInstanceOf(java.net.SocketException.class);
+                await().atMost(Duration.ofSeconds(5)).until(() -> rule.denied() == 1);
+                assertThat(rule.status()).containsEntry("denied", 1L);
+                // the connection that was open before the rule still works
+                open.getOutputStream().write(42);
+                assertThat(open.getInputStream().read()).isEqualTo(42);
+            }
+            assertThat(lb.deny(30141, false)).isEmpty();
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.88.5.5", 30141), 2000);
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(7);
+                assertThat(s.getInputStream().read()).isEqualTo(7);
+            }
+            assertThat(rule.denied()).isEqualTo(1);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> lb.deny(0, true))
+                    .isInstanceOf(IllegalArgumentException.class);
+        } finally {
+            lb.close();
+            s0.close();
+            g.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
 }

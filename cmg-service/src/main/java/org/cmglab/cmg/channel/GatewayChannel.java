@@ -18,7 +18,6 @@ public final class GatewayChannel {
     private final int localPort;
     private final String peerCertificate;
     private final Instant since = Instant.now();
-    private final Http2StreamChannelBootstrap streams;
     final AtomicLong requests = new AtomicLong();
     final AtomicLong failures = new AtomicLong();
     private volatile boolean draining;
@@ -29,8 +28,6 @@ public final class GatewayChannel {
         this.transport = transport;
         this.localPort = localPort;
         this.peerCertificate = peerCertificate;
-        // responses are read on demand, following the client's writability (backpressure)
-        this.streams = new Http2StreamChannelBootstrap(parent).option(io.netty.channel.ChannelOption.AUTO_READ, false);
     }
 
     public ChannelHello hello() { return hello; }
@@ -49,10 +46,16 @@ public final class GatewayChannel {
         return hello.roles().stream().anyMatch(r -> r.roleId().equals(roleId));
     }
 
-    /** Opens a request stream; {@code handler} is the stream's only handler. */
+    /**
+     * Opens a request stream; {@code handler} is the stream's only handler. A bootstrap per stream: requests from
+     * client connections on other event loops open streams concurrently, and a shared bootstrap's handler would be
+     * overwritten between {@code handler(…)} and the (deferred) open on the channel's event loop.
+     */
     public Future<Http2StreamChannel> openStream(io.netty.channel.ChannelHandler handler) {
         requests.incrementAndGet();
-        return streams.handler(handler).open();
+        // responses are read on demand, following the client's writability (backpressure)
+        return new Http2StreamChannelBootstrap(parent).option(io.netty.channel.ChannelOption.AUTO_READ, false)
+                .handler(handler).open();
     }
 
     public void markDraining() {

@@ -49,6 +49,7 @@ class ChannelProtocolTest {
     private EmbeddedChannel cp;
     private Promise<Void> upgraded;
     private volatile Throwable gwError;
+    private volatile Throwable cpError;
     private final Map<String, String> responses = new ConcurrentHashMap<>();
 
     @AfterEach
@@ -92,7 +93,13 @@ class ChannelProtocolTest {
         cp.pipeline().addLast(new HttpClientCodec(), new ConnectorUpgradeHandler("granitefalls.contoso.com", "conn-1",
                 "cmgcp01.corp.contoso.com", "P01", upgraded,
                 ctx -> ChannelPipelines.installConnectorSide(ctx.channel(), SETTINGS, "cp", new EchoStreams(),
-                        new ChannelInboundHandlerAdapter())));
+                        new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext c, Throwable cause) {
+                                cpError = cause;
+                                c.close();
+                            }
+                        })));
         pump();
     }
 
@@ -195,6 +202,45 @@ class ChannelProtocolTest {
         assertThat(gwError).hasMessageContaining("Frame length 5 invalid");
         // the other side is still a working endpoint until it notices the GOAWAY/close
         assertThat(cp.isOpen()).isTrue();
+    }
+
+    @Test
+    void oversizedFrameIsAFrameSizeErrorThatClosesOnlyThatChannel() {
+        connect(null);
+        // a DATA frame header announcing 1 MiB on stream 1: above the 64 KiB maximum frame size both sides advertise
+        gw.writeInbound(Unpooled.copiedBuffer(new byte[] {0x10, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3}));
+        gw.runPendingTasks();
+        assertThat(gw.isActive()).isFalse();
+        assertThat(gwError).hasMessageContaining("exceeds maximum");
+        pump(); // the GOAWAY that went out reaches the connection point, which is not harmed by it
+        assertThat(cpError).isNull();
+    }
+
+    @Test
+    void truncatedFrameWaitsForTheRestAndTheConnectionEndingMidFrameLeaksNothing() {
+        connect(null);
+        assertThat(upgraded.isSuccess()).isTrue();
+        // a SETTINGS-sized header announcing 100 bytes, of which 10 arrive: the decoder waits for the rest
+        gw.writeInbound(Unpooled.copiedBuffer(new byte[] {0, 0, 100, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+        gw.runPendingTasks();
+        assertThat(gwError).isNull();
+        assertThat(gw.isActive()).as("a frame still arriving is not an error").isTrue();
+        // the connection ends mid-frame: closed, the partial frame released (leak detection is paranoid)
+        gw.close();
+        gw.runPendingTasks();
+        assertThat(gw.isActive()).isFalse();
+        assertThat(gwError).isNull();
+    }
+
+    @Test
+    void garbageFromTheCmgClosesTheConnectionPointSideWithTheReason() {
+        connect(null);
+        assertThat(upgraded.isSuccess()).isTrue();
+        cp.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\n\r\nnot http/2", StandardCharsets.ISO_8859_1));
+        cp.runPendingTasks();
+        assertThat(cp.isActive()).isFalse();
+        assertThat(cpError).isNotNull();
+        assertThat(gwError).isNull();
     }
 
     @Test
