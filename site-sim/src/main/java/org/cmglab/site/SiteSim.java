@@ -44,6 +44,7 @@ public final class SiteSim implements AutoCloseable {
     private final ManagementPointServer server;
     private final MpRequestObserver observer;
     private volatile InetSocketAddress adminAddress;
+    private org.cmglab.site.sup.SoftwareUpdatePointServer sup;
 
     private SiteSim(SiteSimConfig config, MpIdentity identity, ManagementPointServer server,
                     MpRequestObserver observer) {
@@ -67,6 +68,7 @@ public final class SiteSim implements AutoCloseable {
         holder[0] = ManagementPointServer.start(config.mp().socketAddress(), ssl, new SmsAutResponder(identity),
                 observer, runtime.group());
         SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer));
+        sim.sup = config.sup() == null ? null : runtime.onClose(org.cmglab.site.sup.SupLauncher.start(config.sup(), runtime));
         log.info("Management point {} ({}) of site {} serves {}", identity.name(), identity.fqdn(),
                 identity.siteCode(), sim.url());
         return sim;
@@ -116,7 +118,12 @@ public final class SiteSim implements AutoCloseable {
     }
 
     public boolean isListening() {
-        return server.isListening();
+        return server.isListening() && (sup == null || sup.isListening());
+    }
+
+    /** The software update point, or null when the config has none. */
+    public org.cmglab.site.sup.SoftwareUpdatePointServer sup() {
+        return sup;
     }
 
     public long requestsServed() {
@@ -133,7 +140,7 @@ public final class SiteSim implements AutoCloseable {
         InetSocketAddress a = boundAddress();
         return new Status(config.siteCode(), new Mp(identity.name(), identity.fqdn(),
                 a.getAddress().getHostAddress() + ":" + a.getPort(), config.https(), config.mpRoleId(),
-                isListening()), requestsServed());
+                isListening()), requestsServed(), sup == null ? null : org.cmglab.site.sup.SupLauncher.status(config.sup(), sup));
     }
 
     @Override
@@ -142,7 +149,7 @@ public final class SiteSim implements AutoCloseable {
     }
 
     /** {@code /status} of site-sim. */
-    public record Status(String siteCode, Mp mp, long requestsServed) {}
+    public record Status(String siteCode, Mp mp, long requestsServed, org.cmglab.site.sup.SupLauncher.SupStatus sup) {}
 
     /** The MP part of {@link Status}. */
     public record Mp(String name, String fqdn, String listening, boolean https, String roleId, boolean up) {}

@@ -14,9 +14,16 @@ import java.util.Objects;
  * @param mpTls     MP server certificate (HTTPS)
  * @param admin     admin endpoint
  * @param logDir    lab log folder
+ * @param sup       the software update point, or null for none
  */
 public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
-                            TlsFiles mpTls, Endpoint admin, String logDir) {
+                            TlsFiles mpTls, Endpoint admin, String logDir, SupConfig sup) {
+    /** Without a software update point (the signature before the SUP existed). */
+    public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
+                         TlsFiles mpTls, Endpoint admin, String logDir) {
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null);
+    }
+
     public SiteSimConfig {
         Objects.requireNonNull(siteCode, "siteCode");
         Objects.requireNonNull(mpFqdn, "mpFqdn");
