@@ -45,10 +45,12 @@ public final class SiteSim implements AutoCloseable {
     private final MpRequestObserver observer;
     private volatile InetSocketAddress adminAddress;
     private org.cmglab.site.sup.SoftwareUpdatePointServer sup;
+    private final org.cmglab.site.mp.ReceivedRequestRecorder received;
 
     private SiteSim(SiteSimConfig config, MpIdentity identity, ManagementPointServer server,
-                    MpRequestObserver observer) {
+                    MpRequestObserver observer, org.cmglab.site.mp.ReceivedRequestRecorder received) {
         this.config = config;
+        this.received = received;
         this.identity = identity;
         this.server = server;
         this.observer = observer;
@@ -63,11 +65,12 @@ public final class SiteSim implements AutoCloseable {
         MpIdentity identity = identity(config, mpCert.certificate());
         SslContext ssl = config.https() ? serverContext(mpCert) : null;
         ManagementPointServer[] holder = new ManagementPointServer[1];
+        org.cmglab.site.mp.ReceivedRequestRecorder received = new org.cmglab.site.mp.ReceivedRequestRecorder();
         MpRequestObserver observer = new MpRequestObserver(runtime.events(), identity.name(),
                 () -> holder[0] == null ? config.mp().port() : holder[0].boundAddress().getPort(), runtime.registry());
         holder[0] = ManagementPointServer.start(config.mp().socketAddress(), ssl, new SmsAutResponder(identity),
-                observer, runtime.group());
-        SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer));
+                observer, runtime.group(), received);
+        SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer, received));
         sim.sup = config.sup() == null ? null : runtime.onClose(org.cmglab.site.sup.SupLauncher.start(config.sup(), runtime));
         log.info("Management point {} ({}) of site {} serves {}", identity.name(), identity.fqdn(),
                 identity.siteCode(), sim.url());
@@ -77,7 +80,9 @@ public final class SiteSim implements AutoCloseable {
     /** What {@code main} does before waiting: {@link #start}, the admin endpoint on {@code config.admin()}, READY. */
     public static SiteSim launch(SiteSimConfig config, ComponentRuntime runtime) throws Exception {
         SiteSim sim = start(config, runtime);
-        sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status).boundAddress();
+        sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status, java.util.Map.of(
+                "received", (q, body) -> sim.received(q.getOrDefault("trace", java.util.List.of()).stream()
+                        .findFirst().orElse(null)))).boundAddress();
         runtime.ready("MP " + sim.url());
         return sim;
     }
@@ -119,6 +124,11 @@ public final class SiteSim implements AutoCloseable {
 
     public boolean isListening() {
         return server.isListening() && (sup == null || sup.isListening());
+    }
+
+    /** What the MP received (as on the wire) for one trace; the admin action {@code POST /received?trace=<id>}. */
+    public java.util.List<org.cmglab.site.mp.ReceivedRequestRecorder.Received> received(String traceId) {
+        return received.received(traceId);
     }
 
     /** The software update point, or null when the config has none. */

@@ -60,10 +60,18 @@ public final class ManagementPointServer implements AutoCloseable {
      */
     public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
                                               Consumer<MpRequestRecord> observer, EventLoopGroup group) {
+        return start(bind, sslOrNull, responder, observer, group, new ReceivedRequestRecorder());
+    }
+
+    /** As above; {@code received} records every request as it arrived (for the header/verb matrix). */
+    public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
+                                              Consumer<MpRequestRecord> observer, EventLoopGroup group,
+                                              ReceivedRequestRecorder received) {
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(responder, "responder");
         Objects.requireNonNull(group, "group");
         ChannelGroup children = new DefaultChannelGroup("mp-children", GlobalEventExecutor.INSTANCE);
+        BitsUploadHandler bits = new BitsUploadHandler();
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(EventLoops.serverChannelClass())
@@ -81,6 +89,8 @@ public final class ManagementPointServer implements AutoCloseable {
                         p.addLast("keepalive", new HttpServerKeepAliveHandler());
                         p.addLast("chunked", new io.netty.handler.stream.ChunkedWriteHandler());
                         p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT));
+                        p.addLast("received", received);
+                        p.addLast("verbs", new SiteVerbsHandler(bits, observer));
                         p.addLast("dp-content", new LabContentHandler());
                         p.addLast("mp", new MpHttpHandler(responder, observer));
                         p.addLast("tail-errors", new ChannelInboundHandlerAdapter() {
