@@ -225,9 +225,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     req.uri(), ctx.channel().remoteAddress(), method);
             event(trace, "request", 0, "blocked-reset", method + " " + req.uri() + ": verb " + method
                     + " denied by rule, connection reset");
-            // SO_LINGER 0: close() sends a TCP RST, as a firewall's "reset-both" action does
+            // SO_LINGER 0: close() sends a TCP RST, as a firewall's "reset-both" action does. The close starts at the
+            // TLS handler's own context so it goes straight to the socket: SslHandler.close would first send a TLS
+            // close_notify, an orderly end the client would not see as a reset
             ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
-            ctx.close();
+            ChannelHandlerContext tls = ctx.pipeline().context(SslHandler.class);
+            (tls != null ? tls : ctx).close();
+            if (backend != null) {
+                backend.close();
+            }
             return;
         }
         log.warn("{} hop {}: blocked {} {} from {}: verb {} is denied (405)", hop.device(), hop.name(), method,

@@ -236,6 +236,18 @@ class NetworkDeviceIntegrationTest {
     }
 
     @Test
+    void aResetVerbResetsTheTlsConnectionWithoutATlsCloseNotify() throws Exception {
+        post("/block?hop=cp-mp&verb=CCM_POST&action=reset");
+        try (Socket s = tls()) {
+            RawHttp.send(s, "CCM_POST /ccm_system/request HTTP/1.1\r\nHost: " + HOST + "\r\nContent-Length: 0\r\n\r\n",
+                    null);
+            InputStream in = s.getInputStream();
+            assertThatThrownBy(() -> in.read()).isInstanceOf(SocketException.class).hasMessageContaining("reset");
+        }
+        assertThat(tlsUpstream.seen).isEmpty();
+    }
+
+    @Test
     void keepsTheConnectionAliveAcrossRequestsAndStreamsLargeResponses() throws Exception {
         int big = 8 << 20;
         try (Socket s = plain()) {
