@@ -28,10 +28,13 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private int status;
     private boolean informational;
 
-    BackendHandler(HopContext hop, Channel front, ArrayDeque<FrontendHandler.InFlight> inFlight) {
+    private final Runnable responseDone;
+
+    BackendHandler(HopContext hop, Channel front, ArrayDeque<FrontendHandler.InFlight> inFlight, Runnable responseDone) {
         this.hop = hop;
         this.front = front;
         this.inFlight = inFlight;
+        this.responseDone = responseDone;
     }
 
     @Override
@@ -55,6 +58,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
                         .latencyNanos(System.nanoTime() - req.startNanos())
                         .detail(status + " for " + req.method() + " " + req.uri()).emit();
             }
+            responseDone.run();
         } else if (last) {
             informational = false; // 100 Continue done; the real response follows
         }

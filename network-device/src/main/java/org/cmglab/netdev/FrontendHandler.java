@@ -57,6 +57,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private String upstreamFailure;
     /** After a blocked request: drop its body and anything after it (the connection is closing). */
     private boolean discarding;
+    /** The device's own answer waiting for the in-flight responses before it. */
+    private FullHttpResponse pendingRefusal;
+    private Channel front;
 
     FrontendHandler(HopContext hop) {
         this.hop = hop;
@@ -65,6 +68,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         Channel front = ctx.channel();
+        this.front = front;
         front.config().setAutoRead(false);
         ChannelFuture cf = new Bootstrap().group(front.eventLoop()).channel(EventLoops.socketChannelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
@@ -81,7 +85,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                             ch.pipeline().addLast("ssl", ssl);
                         }
                         ch.pipeline().addLast("http", new HttpClientCodec(8 * 1024, 64 * 1024, 64 * 1024))
-                                .addLast("relay", new BackendHandler(hop, front, inFlight));
+                                .addLast("relay", new BackendHandler(hop, front, inFlight,
+                                        FrontendHandler.this::responseDone));
                     }
                 })
                 .connect(hop.upstream().socketAddress());
@@ -259,8 +264,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 backend.close();
             }
         } else {
-            // an earlier response is still streaming: the client gets that one complete, then the connection closes
-            ReferenceCountUtil.release(r);
+            // an earlier (pipelined) request's response is still streaming: this answer follows it, then the close
+            pendingRefusal = r;
             ctx.channel().config().setAutoRead(false);
         }
     }
@@ -288,6 +293,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
+    /** Called by {@link BackendHandler} when a response is complete: send a refusal that waited for it. */
+    private void responseDone() {
+        if (pendingRefusal != null && inFlight.isEmpty()) {
+            FullHttpResponse r = pendingRefusal;
+            pendingRefusal = null;
+            front.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+            backend.close();
+        }
+    }
+
     /** Called by {@link BackendHandler} when the upstream drained: read the client again. */
     static void resumeFront(Channel front) {
         if (front.isActive()) {
@@ -297,6 +312,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (pendingRefusal != null) {
+            ReferenceCountUtil.release(pendingRefusal);
+            pendingRefusal = null;
+        }
         Object m;
         while ((m = pending.poll()) != null) {
             ReferenceCountUtil.release(m);

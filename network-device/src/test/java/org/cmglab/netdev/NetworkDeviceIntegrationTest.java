@@ -222,6 +222,22 @@ class NetworkDeviceIntegrationTest {
     }
 
     @Test
+    void aBlockedPipelinedRequestIsAnsweredAfterTheResponseBeforeIt() throws Exception {
+        post("/block?hop=plain&verb=PROPFIND");
+        try (Socket s = plain()) {
+            RawHttp.send(s, "GET /big?300000 HTTP/1.1\r\nHost: " + HOST + "\r\n\r\n"
+                    + "PROPFIND /x HTTP/1.1\r\nHost: " + HOST + "\r\nDepth: 1\r\n\r\n", null);
+            RawHttp.Response first = RawHttp.read(s.getInputStream(), false);
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.body()).hasSize(300_000);
+            RawHttp.Response second = RawHttp.read(s.getInputStream(), false);
+            assertThat(second.status()).isEqualTo(405);
+            assertThat(s.getInputStream().read()).isEqualTo(-1);
+        }
+        assertThat(plainUpstream.seen).extracting(RecordingUpstream.Seen::method).containsExactly("GET");
+    }
+
+    @Test
     void aResetVerbResetsTheConnection() throws Exception {
         post("/block?hop=plain&verb=BITS_POST&action=reset");
         try (Socket s = plain()) {

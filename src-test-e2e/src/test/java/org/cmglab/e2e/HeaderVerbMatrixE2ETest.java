@@ -122,13 +122,23 @@ class HeaderVerbMatrixE2ETest {
     }
 
     @AfterAll
-    static void stopLab() {
+    static void stopLab() throws IOException {
         if (lab != null) {
             lab.close();
         }
         if (device != null) {
             device.stop();
             assertThat(device.isAlive()).isFalse();
+        }
+        if (plan != null && Files.isDirectory(plan.logDir())) {
+            List<String> leaks = new ArrayList<>();
+            try (var files = Files.list(plan.logDir())) {
+                for (Path f : files.filter(f -> f.toString().endsWith(".out") || f.toString().endsWith(".log")).toList()) {
+                    Files.readAllLines(f, StandardCharsets.UTF_8).stream().filter(l -> l.contains("LEAK:"))
+                            .forEach(l -> leaks.add(f.getFileName() + ": " + l));
+                }
+            }
+            assertThat(leaks).as("Netty LEAK reports in " + plan.logDir()).isEmpty();
         }
     }
 
