@@ -18,7 +18,8 @@ import picocli.CommandLine.ParentCommand;
  * 0 (200), 1 (other HTTP status), 2 (usage or config error), 3 (TLS failure), 4 (connect failure) or
  * 5 (no response).
  */
-@Command(name = "client-sim", mixinStandardHelpOptions = true, subcommands = {ClientSimMain.Mplist.class, TokenCommand.class},
+@Command(name = "client-sim", mixinStandardHelpOptions = true, subcommands = {ClientSimMain.Mplist.class, TokenCommand.class,
+        ProbeCommandLine.class},
         description = "Simulated ConfigMgr client talking to the CMG.")
 public final class ClientSimMain implements Callable<Integer> {
     static final int USAGE = 2;

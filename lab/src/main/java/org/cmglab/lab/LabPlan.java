@@ -70,6 +70,10 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
     public static final String MP_NAME = "MP01";
     public static final String MP_FQDN = "mp01.corp.contoso.com";
     public static final String MP_ROLE_ID = "72057594037927939";
+    public static final String SUP_NAME = "SUP01";
+    public static final String SUP_FQDN = "sup01.corp.contoso.com";
+    /** 2^56 + 5 (docs/client-auth.md). */
+    public static final String SUP_ROLE_ID = "72057594037927941";
     public static final String CP_FQDN = "cmgcp01.corp.contoso.com";
     public static final String CLIENT_FQDN = "client01.corp.contoso.com";
     public static final int MAX_REQUEST_BODY_BYTES = 16 * 1024 * 1024;
@@ -212,6 +216,31 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new Endpoint(mpAddress(), port(mpHttps ? 443 : 80));
     }
 
+    /** The software update point's address (site-sim's WSUS client web service). */
+    public String supAddress() {
+        return addr(3, 20);
+    }
+
+    /** The SUP over HTTP (8530). */
+    public Endpoint supHttp() {
+        return new Endpoint(supAddress(), port(8530));
+    }
+
+    /** The SUP over HTTPS (8531). */
+    public Endpoint supHttps() {
+        return new Endpoint(supAddress(), port(8531));
+    }
+
+    /** {@code https://sup01.corp.contoso.com:8531}: where the connection point forwards SUP requests. */
+    public String supInternalUrl() {
+        return "https://" + SUP_FQDN + ":" + supHttps().port();
+    }
+
+    /** The roles the site publishes to the CMG: the MP and the SUP. */
+    public List<PublishedRole> publishedRoles() {
+        return List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE), new PublishedRole(SUP_ROLE_ID, "SUP", SITE_CODE));
+    }
+
     public Endpoint siteSimAdmin() {
         return new Endpoint(mpAddress(), port(9090));
     }
@@ -243,6 +272,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
     public Map<String, String> hosts() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put(MP_FQDN, mpAddress());
+        m.put(SUP_FQDN, supAddress());
         return m;
     }
 
@@ -250,6 +280,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
     public List<org.cmglab.proto.config.AzureSimConfig.DnsRecord> customerZone() {
         return List.of(new org.cmglab.proto.config.AzureSimConfig.DnsRecord(SERVICE_NAME, "CNAME", deploymentName()),
                 new org.cmglab.proto.config.AzureSimConfig.DnsRecord(MP_FQDN, "A", mpAddress()),
+                new org.cmglab.proto.config.AzureSimConfig.DnsRecord(SUP_FQDN, "A", supAddress()),
                 new org.cmglab.proto.config.AzureSimConfig.DnsRecord(CP_FQDN, "A", connectionPointAddress()),
                 new org.cmglab.proto.config.AzureSimConfig.DnsRecord(CLIENT_FQDN, "A", clientAddress()));
     }
@@ -330,6 +361,10 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return tls("mp01-server");
     }
 
+    public TlsFiles supTls() {
+        return tls("sup01-server");
+    }
+
     public TlsFiles clientTls() {
         return tls("client01-client-auth");
     }
@@ -398,7 +433,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         String root = rootCertFile().toString();
         return new ScpConfig(env().name(), TENANT_ID, SCP_APP_ID, scpSecret, SUBSCRIPTION_ID, RESOURCE_GROUP, REGION,
                 deploymentMethod(), instances, VM_SIZE, SERVICE_NAME, cmgServerTls(), List.of(root), List.of(root),
-                List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE)), SITE_CODE, dns(), List.of(root), scpAdmin(),
+                publishedRoles(), SITE_CODE, dns(), List.of(root), scpAdmin(),
                 true, portOffset, stateDir.resolve("scp").toString(), logDir().toString());
     }
 
@@ -407,7 +442,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         String root = rootCertFile().toString();
         return new CmgServiceConfig(SERVICE_NAME, deploymentName(), SITE_CODE, instance, cmgFrontDoor(instance),
                 instances == 1 ? null : cmgChannel(instance), cmgAdmin(instance), cmgServerTls(), List.of(root),
-                List.of(root), List.of(new PublishedRole(MP_ROLE_ID, "MP", SITE_CODE)), MAX_REQUEST_BODY_BYTES, cpChannel,
+                List.of(root), publishedRoles(), MAX_REQUEST_BODY_BYTES, cpChannel,
                 logDir().toString(), cmgChannelTcpTls(instance), tokenAuthConfig().withoutSigningKey());
     }
 
@@ -426,14 +461,16 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
                     : ConnectionPointConfig.ChannelTarget.https(i, SERVICE_NAME, cmgChannel(i).port()));
         }
         return new ConnectionPointConfig(CP_FQDN, SITE_CODE, connectionPointAddress(), targets, connectionPointTls(),
-                List.of(rootCertFile().toString()), List.of(new RoleRoute(MP_ROLE_ID, "MP", mpInternalUrl())), hosts(),
+                List.of(rootCertFile().toString()), List.of(new RoleRoute(MP_ROLE_ID, "MP", mpInternalUrl()),
+                        new RoleRoute(SUP_ROLE_ID, "SUP", supInternalUrl())), hosts(),
                 connectionPointAdmin(), cpChannel, logDir().toString(), dns(), scpAdmin(),
                 ConnectionPointConfig.DEFAULT_SITE_POLL_MILLIS, null);
     }
 
     public SiteSimConfig siteSimConfig() {
         return new SiteSimConfig(SITE_CODE, MP_NAME, MP_FQDN, MP_ROLE_ID, mpHttps, mp(), mpTls(), siteSimAdmin(),
-                logDir().toString(), tokenAuthConfig());
+                logDir().toString(), tokenAuthConfig(), new org.cmglab.proto.config.SupConfig(SUP_NAME, SUP_FQDN,
+                SUP_ROLE_ID, supHttp(), supHttps(), supTls()));
     }
 
     /** The v1 issuer of the lab tenant's access tokens ({@code https://sts.windows.net/<tid>/}; US Gov: login host). */
@@ -489,6 +526,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
             ensureCert(ca, clientTls(), CertSpec.client(CLIENT_FQDN));
             ensureCert(ca, clientDeviceTls(), CertSpec.client(CLIENT_DEVICE_ID));
             org.cmglab.proto.token.SiteTokenPki.loadOrCreate(pkiDir());
+            ensureCert(ca, supTls(), CertSpec.server(SUP_FQDN, List.of(SUP_FQDN), List.of()));
             Json.writeFile(configFile(AZURE_SIM), azureSimConfig(secret, storageKey));
             Json.writeFile(configFile(SCP), scpConfig(secret));
             Json.writeFile(configFile(CONNECTION_POINT), connectionPointConfig());

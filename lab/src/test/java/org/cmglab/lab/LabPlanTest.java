@@ -121,8 +121,8 @@ class LabPlanTest {
                 new org.cmglab.proto.config.AzureSimConfig.StorageAccountKey(LabPlan.PREFIX, storageKey));
         assertThat(azure.storage().keyOf("GraniteFalls")).isEqualTo(storageKey);
         assertThat(azure.storage().keys().get(0).toString()).doesNotContain(storageKey);
-        assertThat(scp.publishedRoles()).singleElement()
-                .satisfies(r -> assertThat(r.roleId()).isEqualTo(LabPlan.MP_ROLE_ID));
+        assertThat(scp.publishedRoles()).extracting(r -> r.roleId() + " " + r.kind())
+                .containsExactly(LabPlan.MP_ROLE_ID + " MP", LabPlan.SUP_ROLE_ID + " SUP");
         assertThat(scp.dnsServer()).isEqualTo(p.dns());
 
         ConnectionPointConfig cp = Json.readFile(p.configFile("cmg-connection-point"), ConnectionPointConfig.class);
@@ -132,17 +132,21 @@ class LabPlanTest {
             assertThat(t.transport()).isEqualTo("HTTPS");
             assertThat(t.httpsFallbackPort()).isNull();
         });
-        assertThat(cp.routes()).singleElement()
-                .satisfies(r -> assertThat(r.internalBaseUrl()).isEqualTo("https://mp01.corp.contoso.com:20443"));
+        assertThat(cp.routes()).extracting(r -> r.roleId() + " " + r.internalBaseUrl()).containsExactly(
+                LabPlan.MP_ROLE_ID + " https://mp01.corp.contoso.com:20443",
+                LabPlan.SUP_ROLE_ID + " https://sup01.corp.contoso.com:28531");
 
         SiteSimConfig site = Json.readFile(p.configFile("site-sim"), SiteSimConfig.class);
         assertThat(site.mpFqdn()).isEqualTo(LabPlan.MP_FQDN);
+        assertThat(site.sup().https()).isEqualTo(new org.cmglab.proto.config.Endpoint("127.123.3.20", 28_531));
+        assertThat(site.sup().http()).isEqualTo(new org.cmglab.proto.config.Endpoint("127.123.3.20", 28_530));
+        assertThat(site.sup().roleId()).isEqualTo("72057594037927941");
         ClientSimConfig client = Json.readFile(p.configFile("client-sim"), ClientSimConfig.class);
         assertThat(client.cmgPort()).isEqualTo(20_443);
         assertThat(client.sourceAddress()).isEqualTo("127.123.4.10");
 
         List<String> keys = new ArrayList<>();
-        for (var tls : List.of(p.cmgServerTls(), p.connectionPointTls(), p.mpTls(), p.clientTls())) {
+        for (var tls : List.of(p.cmgServerTls(), p.connectionPointTls(), p.mpTls(), p.clientTls(), p.supTls())) {
             IssuedCert c = IssuedCert.readPem(Path.of(tls.certFile()), Path.of(tls.keyFile()));
             c.certificate().verify(org.cmglab.proto.pki.LabCa.loadOrCreate(p.pkiDir()).root().getPublicKey());
             keys.add(tls.keyFile());

@@ -45,10 +45,13 @@ public final class SiteSim implements AutoCloseable {
     private final MpRequestObserver observer;
     private volatile InetSocketAddress adminAddress;
     private volatile org.cmglab.site.sts.SiteTokenAuthority tokens;
+    private org.cmglab.site.sup.SoftwareUpdatePointServer sup;
+    private final org.cmglab.site.mp.ReceivedRequestRecorder received;
 
     private SiteSim(SiteSimConfig config, MpIdentity identity, ManagementPointServer server,
-                    MpRequestObserver observer) {
+                    MpRequestObserver observer, org.cmglab.site.mp.ReceivedRequestRecorder received) {
         this.config = config;
+        this.received = received;
         this.identity = identity;
         this.server = server;
         this.observer = observer;
@@ -63,13 +66,15 @@ public final class SiteSim implements AutoCloseable {
         MpIdentity identity = identity(config, mpCert.certificate());
         SslContext ssl = config.https() ? serverContext(mpCert) : null;
         ManagementPointServer[] holder = new ManagementPointServer[1];
+        org.cmglab.site.mp.ReceivedRequestRecorder received = new org.cmglab.site.mp.ReceivedRequestRecorder();
         MpRequestObserver observer = new MpRequestObserver(runtime.events(), identity.name(),
                 () -> holder[0] == null ? config.mp().port() : holder[0].boundAddress().getPort(), runtime.registry());
         org.cmglab.site.sts.SiteTokenAuthority tokens = SiteTokenSetup.authority(config, runtime);
         holder[0] = ManagementPointServer.start(config.mp().socketAddress(), ssl, new SmsAutResponder(identity),
-                observer, runtime.group(), SiteTokenSetup.ccmSts(tokens, observer));
-        SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer));
+                observer, runtime.group(), received, SiteTokenSetup.ccmSts(tokens, observer));
+        SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer, received));
         sim.tokens = tokens;
+        sim.sup = config.sup() == null ? null : runtime.onClose(org.cmglab.site.sup.SupLauncher.start(config.sup(), runtime));
         log.info("Management point {} ({}) of site {} serves {}", identity.name(), identity.fqdn(),
                 identity.siteCode(), sim.url());
         return sim;
@@ -78,8 +83,11 @@ public final class SiteSim implements AutoCloseable {
     /** What {@code main} does before waiting: {@link #start}, the admin endpoint on {@code config.admin()}, READY. */
     public static SiteSim launch(SiteSimConfig config, ComponentRuntime runtime) throws Exception {
         SiteSim sim = start(config, runtime);
-        sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status,
-                SiteTokenSetup.adminActions(sim.tokens)).boundAddress();
+        java.util.Map<String, org.cmglab.proto.runtime.AdminAction> actions =
+                new java.util.LinkedHashMap<>(SiteTokenSetup.adminActions(sim.tokens));
+        actions.put("received", (q, body) -> sim.received(q.getOrDefault("trace", java.util.List.of()).stream()
+                .findFirst().orElse(null)));
+        sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status, actions).boundAddress();
         runtime.ready("MP " + sim.url());
         return sim;
     }
@@ -125,7 +133,17 @@ public final class SiteSim implements AutoCloseable {
     }
 
     public boolean isListening() {
-        return server.isListening();
+        return server.isListening() && (sup == null || sup.isListening());
+    }
+
+    /** What the MP received (as on the wire) for one trace; the admin action {@code POST /received?trace=<id>}. */
+    public java.util.List<org.cmglab.site.mp.ReceivedRequestRecorder.Received> received(String traceId) {
+        return received.received(traceId);
+    }
+
+    /** The software update point, or null when the config has none. */
+    public org.cmglab.site.sup.SoftwareUpdatePointServer sup() {
+        return sup;
     }
 
     public long requestsServed() {
@@ -142,7 +160,7 @@ public final class SiteSim implements AutoCloseable {
         InetSocketAddress a = boundAddress();
         return new Status(config.siteCode(), new Mp(identity.name(), identity.fqdn(),
                 a.getAddress().getHostAddress() + ":" + a.getPort(), config.https(), config.mpRoleId(),
-                isListening()), requestsServed());
+                isListening()), requestsServed(), sup == null ? null : org.cmglab.site.sup.SupLauncher.status(config.sup(), sup));
     }
 
     @Override
@@ -151,7 +169,7 @@ public final class SiteSim implements AutoCloseable {
     }
 
     /** {@code /status} of site-sim. */
-    public record Status(String siteCode, Mp mp, long requestsServed) {}
+    public record Status(String siteCode, Mp mp, long requestsServed, org.cmglab.site.sup.SupLauncher.SupStatus sup) {}
 
     /** The MP part of {@link Status}. */
     public record Mp(String name, String fqdn, String listening, boolean https, String roleId, boolean up) {}

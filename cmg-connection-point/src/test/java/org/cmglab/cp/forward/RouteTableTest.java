@@ -83,4 +83,17 @@ class RouteTableTest {
                 "https://mp01.corp.contoso.com")));
         org.assertj.core.api.Assertions.assertThat(t.resolve("/CCM_Proxy_MutualAuth/123?x").path()).isEqualTo("/?x");
     }
+
+    @Test
+    void aSecondRoleIsRewrittenToItsOwnBackend() {
+        RouteTable lab = new RouteTable(List.of(new RoleRoute(MP_ROLE, "MP", "https://mp01.corp.contoso.com:443"),
+                new RoleRoute("72057594037927941", "SUP", "https://sup01.corp.contoso.com:8531")));
+        RouteTable.Target sup = lab.resolve("/CCM_Proxy_MutualAuth/72057594037927941/ClientWebService/client.asmx");
+        assertThat(sup.internalUrl()).isEqualTo("https://sup01.corp.contoso.com:8531/ClientWebService/client.asmx");
+        assertThat(sup.backend().hostHeader()).isEqualTo("sup01.corp.contoso.com:8531");
+        assertThat(sup.backend().route().kind()).isEqualTo("SUP");
+        RouteTable.Target mp = lab.resolve("/CCM_Proxy_MutualAuth/" + MP_ROLE + "/SMS_MP/.sms_aut?MPLIST");
+        assertThat(mp.internalUrl()).isEqualTo("https://mp01.corp.contoso.com/SMS_MP/.sms_aut?MPLIST");
+        assertThat(lab.resolve("/CCM_Proxy_MutualAuth/72057594037927942/ClientWebService/client.asmx")).isNull();
+    }
 }

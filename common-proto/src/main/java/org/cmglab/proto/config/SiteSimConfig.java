@@ -16,9 +16,22 @@ import java.util.Objects;
  * @param logDir    lab log folder
  * @param tokenAuth site tokens (SMS Token Signing Certificate, hierarchy id) and the onboarded Entra tenant for
  *                  {@code CCM_STS}; null = token authentication off (CCM_STS answers 404)
+ * @param sup       the software update point, or null for none
  */
 public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
-                            TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth) {
+                            TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth, SupConfig sup) {
+    /** Without token authentication. */
+    public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
+                         TlsFiles mpTls, Endpoint admin, String logDir, SupConfig sup) {
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null, sup);
+    }
+
+    /** Without a software update point. */
+    public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
+                         TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth) {
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, tokenAuth, null);
+    }
+
     public SiteSimConfig {
         Objects.requireNonNull(siteCode, "siteCode");
         Objects.requireNonNull(mpFqdn, "mpFqdn");
@@ -29,9 +42,9 @@ public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, Strin
         }
     }
 
-    /** Without token authentication. */
+    /** Without token authentication or a software update point. */
     public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
                          TlsFiles mpTls, Endpoint admin, String logDir) {
-        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null);
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null, null);
     }
 }

@@ -60,19 +60,23 @@ public final class ManagementPointServer implements AutoCloseable {
      */
     public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
                                               Consumer<MpRequestRecord> observer, EventLoopGroup group) {
-        return start(bind, sslOrNull, responder, observer, group, null);
+        return start(bind, sslOrNull, responder, observer, group, new ReceivedRequestRecorder(), null);
     }
 
     /**
-     * As above, with a shared handler for {@code CCM_STS} in front of the MP handler (it passes other requests on).
+     * As above; {@code received} records every request as it arrived (for the header/verb matrix), and
+     * {@code ccmStsOrNull} is a shared handler for {@code CCM_STS} in front of the MP handler (it passes other
+     * requests on).
      */
     public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
                                               Consumer<MpRequestRecord> observer, EventLoopGroup group,
+                                              ReceivedRequestRecorder received,
                                               io.netty.channel.ChannelHandler ccmStsOrNull) {
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(responder, "responder");
         Objects.requireNonNull(group, "group");
         ChannelGroup children = new DefaultChannelGroup("mp-children", GlobalEventExecutor.INSTANCE);
+        BitsUploadHandler bits = new BitsUploadHandler();
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(EventLoops.serverChannelClass())
@@ -90,6 +94,8 @@ public final class ManagementPointServer implements AutoCloseable {
                         p.addLast("keepalive", new HttpServerKeepAliveHandler());
                         p.addLast("chunked", new io.netty.handler.stream.ChunkedWriteHandler());
                         p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT));
+                        p.addLast("received", received);
+                        p.addLast("verbs", new SiteVerbsHandler(bits, observer));
                         p.addLast("dp-content", new LabContentHandler());
                         if (ccmStsOrNull != null) {
                             p.addLast("ccm-sts", ccmStsOrNull);
