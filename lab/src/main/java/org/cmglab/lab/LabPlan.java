@@ -414,7 +414,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
 
     public SiteSimConfig siteSimConfig() {
         return new SiteSimConfig(SITE_CODE, MP_NAME, MP_FQDN, MP_ROLE_ID, mpHttps, mp(), mpTls(), siteSimAdmin(),
-                logDir().toString());
+                logDir().toString(), new org.cmglab.proto.config.MpMessagingConfig(true, false, SERVICE_NAME, port(443),
+                MP_ROLE_ID, null, null, null, null, null));
     }
 
     public ClientSimConfig clientSimConfig() {

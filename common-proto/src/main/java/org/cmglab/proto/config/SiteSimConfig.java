@@ -14,9 +14,22 @@ import java.util.Objects;
  * @param mpTls     MP server certificate (HTTPS)
  * @param admin     admin endpoint
  * @param logDir    lab log folder
+ * @param messaging CcmMessaging settings of the MP (null: {@link MpMessagingConfig#defaults()})
  */
 public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
-                            TlsFiles mpTls, Endpoint admin, String logDir) {
+                            TlsFiles mpTls, Endpoint admin, String logDir, MpMessagingConfig messaging) {
+
+    /** Without messaging settings (defaults). */
+    public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
+                         TlsFiles mpTls, Endpoint admin, String logDir) {
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null);
+    }
+
+    /** {@link #messaging()} or the defaults. */
+    public MpMessagingConfig messagingOrDefaults() {
+        return messaging == null ? MpMessagingConfig.defaults() : messaging;
+    }
+
     public SiteSimConfig {
         Objects.requireNonNull(siteCode, "siteCode");
         Objects.requireNonNull(mpFqdn, "mpFqdn");

@@ -60,6 +60,16 @@ public final class ManagementPointServer implements AutoCloseable {
      */
     public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
                                               Consumer<MpRequestRecord> observer, EventLoopGroup group) {
+        return start(bind, sslOrNull, responder, observer, group, null);
+    }
+
+    /**
+     * As above, with a handler placed before the {@code .sms_aut} handler (CcmMessaging and {@code .sms_pol}: a
+     * {@code @Sharable} instance, or null for none).
+     */
+    public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
+                                              Consumer<MpRequestRecord> observer, EventLoopGroup group,
+                                              io.netty.channel.ChannelHandler messagingOrNull) {
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(responder, "responder");
         Objects.requireNonNull(group, "group");
@@ -82,6 +92,9 @@ public final class ManagementPointServer implements AutoCloseable {
                         p.addLast("chunked", new io.netty.handler.stream.ChunkedWriteHandler());
                         p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT));
                         p.addLast("dp-content", new LabContentHandler());
+                        if (messagingOrNull != null) {
+                            p.addLast("ccm-messaging", messagingOrNull);
+                        }
                         p.addLast("mp", new MpHttpHandler(responder, observer));
                         p.addLast("tail-errors", new ChannelInboundHandlerAdapter() {
                             @Override
