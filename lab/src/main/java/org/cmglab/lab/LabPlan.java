@@ -420,7 +420,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
 
     public ClientSimConfig clientSimConfig() {
         return new ClientSimConfig(CLIENT_FQDN, clientAddress(), SERVICE_NAME, port(443), MP_ROLE_ID, clientTls(),
-                List.of(rootCertFile().toString()), hosts(), logDir().toString(), dns());
+                List.of(rootCertFile().toString()), hosts(), logDir().toString(), dns(), mpInternalUrl(), SITE_CODE,
+                stateDir.resolve("client-sim").toString());
     }
 
     /**

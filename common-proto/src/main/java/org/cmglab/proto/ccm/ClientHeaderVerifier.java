@@ -15,8 +15,9 @@ import java.util.function.Function;
 /**
  * Verifies the {@code CCMClient*} and {@code ClientToken} headers (docs/client-auth.md): the signatures against the
  * signing key registered for the client, the timestamp within ±{@code skew} of {@link Clock}, and the replay rule —
- * a (client id, timestamp, signature) triple already seen for a <em>different</em> URL within the window is
- * refused; the same URL again is an idempotent retry and allowed. The replay memory is bounded.
+ * one signed (client id, timestamp, signature) triple serves at most {@code maxUses} requests (any URLs: PXEThief
+ * signs once and downloads several policies with the same headers) while it is remembered (2 × skew); the next use
+ * is refused as a replay. The replay memory is bounded ({@code capacity} triples, oldest forgotten first).
  */
 public final class ClientHeaderVerifier {
 
@@ -30,25 +31,29 @@ public final class ClientHeaderVerifier {
     public record Verified(String clientId, Instant timestamp, String header) {}
 
     public static final Duration DEFAULT_SKEW = Duration.ofMinutes(5);
+    /** Requests one signed timestamp may serve. */
+    public static final int DEFAULT_MAX_USES = 32;
     static final int DEFAULT_CAPACITY = 100_000;
 
     private final Clock clock;
     private final Duration skew;
+    private final int maxUses;
     private final int capacity;
     private final Map<String, Seen> seen = new LinkedHashMap<>();
 
-    private record Seen(String url, Instant expires) {}
+    private record Seen(String firstUrl, int uses, Instant expires) {}
 
     public ClientHeaderVerifier(Clock clock, Duration skew) {
-        this(clock, skew, DEFAULT_CAPACITY);
+        this(clock, skew, DEFAULT_MAX_USES, DEFAULT_CAPACITY);
     }
 
-    public ClientHeaderVerifier(Clock clock, Duration skew, int capacity) {
+    public ClientHeaderVerifier(Clock clock, Duration skew, int maxUses, int capacity) {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.skew = Objects.requireNonNull(skew, "skew");
-        if (skew.isNegative() || capacity < 1) {
-            throw new IllegalArgumentException("skew >= 0 and capacity >= 1 expected");
+        if (skew.isNegative() || capacity < 1 || maxUses < 1) {
+            throw new IllegalArgumentException("skew >= 0, maxUses >= 1 and capacity >= 1 expected");
         }
+        this.maxUses = maxUses;
         this.capacity = capacity;
     }
 
@@ -160,13 +165,16 @@ public final class ClientHeaderVerifier {
         String key = normalize(id) + "|" + ts + "|" + sig.toUpperCase(Locale.ROOT);
         String u = url == null ? "" : url;
         Seen s = seen.get(key);
-        if (s != null && s.expires().isAfter(now) && !s.url().equals(u)) {
-            throw new CcmAuthException(CcmAuthException.Reason.REPLAY, "the signed timestamp " + ts + " of " + id
-                    + " was already used for " + abbreviate(s.url()) + "; refused for " + abbreviate(u));
-        }
-        if (s == null || !s.expires().isAfter(now)) {
+        if (s != null && s.expires().isAfter(now)) {
+            if (s.uses() >= maxUses) {
+                throw new CcmAuthException(CcmAuthException.Reason.REPLAY, "the signed timestamp " + ts + " of " + id
+                        + " was already used " + s.uses() + " times (first for " + abbreviate(s.firstUrl())
+                        + "); refused for " + abbreviate(u));
+            }
+            seen.put(key, new Seen(s.firstUrl(), s.uses() + 1, s.expires()));
+        } else {
             seen.remove(key);
-            seen.put(key, new Seen(u, now.plus(skew.multipliedBy(2))));
+            seen.put(key, new Seen(u, 1, now.plus(skew.multipliedBy(2))));
         }
         if (seen.size() > capacity) {
             Iterator<Map.Entry<String, Seen>> it = seen.entrySet().iterator();

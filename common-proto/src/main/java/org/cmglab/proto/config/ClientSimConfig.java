@@ -17,10 +17,22 @@ import java.util.Objects;
  * @param hosts          static name → address map until the lab DNS serves these names
  * @param logDir         lab log folder
  * @param dnsServer      the DNS server names are resolved with (the lab DNS); null = only {@code hosts}
+ * @param mpUrl          the intranet MP, {@code http(s)://<fqdn>:<port>} ({@code --direct}); null = none
+ * @param siteCode       the client's assigned site
+ * @param stateDir       where the client keeps its "ConfigMgr Client" certificate and SMSID (null: {@code .cmglab/client-sim})
  */
 public record ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
                               TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir,
-                              Endpoint dnsServer) {
+                              Endpoint dnsServer, String mpUrl, String siteCode, String stateDir) {
+
+    /** Without the messaging fields (mplist only). */
+    public ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
+                           TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir,
+                           Endpoint dnsServer) {
+        this(name, sourceAddress, cmgServiceName, cmgPort, mpRoleId, clientTls, trustRoots, hosts, logDir, dnsServer,
+                null, null, null);
+    }
+
     public ClientSimConfig {
         Objects.requireNonNull(name, "name");
         Loopback.require(sourceAddress, "sourceAddress");

@@ -97,17 +97,18 @@ class CcmSignaturesTest {
     @Test
     void ccmClientHeadersVerifyWithSkewAndReplayRules() {
         MutableClock clock = new MutableClock();
-        ClientHeaderVerifier v = new ClientHeaderVerifier(clock, Duration.ofMinutes(5));
+        ClientHeaderVerifier v = new ClientHeaderVerifier(clock, Duration.ofMinutes(5), 3, 1000);
         ClientHeaderVerifier.KeyLookup keys = id -> id.equals("GUID:AAAA-1") ? client.keyPair().getPublic() : null;
         Map<String, String> h = CcmClientHeaders.ccmClient("GUID:aaaa-1", client.keyPair().getPrivate(), T0);
         assertThat(h).containsKeys("CCMClientID", "CCMClientIDSignature", "CCMClientTimestamp",
                 "CCMClientTimestampSignature");
         assertThat(h.get("CCMClientTimestamp")).isEqualTo("2026-06-01T10:00:00Z");
         assertThat(v.verifyCcmClient(headers(h), "/a", keys).clientId()).isEqualTo("GUID:AAAA-1");
-        // same URL again: an idempotent retry
+        // same headers for another URL (PXEThief) and a retry: within maxUses (3)
+        assertThat(v.verifyCcmClient(headers(h), "/b", keys).clientId()).isEqualTo("GUID:AAAA-1");
         assertThat(v.verifyCcmClient(headers(h), "/a", keys).clientId()).isEqualTo("GUID:AAAA-1");
-        // another URL with the same signed timestamp: replay
-        assertThatThrownBy(() -> v.verifyCcmClient(headers(h), "/b", keys))
+        // the fourth use of one signed timestamp: replay
+        assertThatThrownBy(() -> v.verifyCcmClient(headers(h), "/c", keys))
                 .extracting(e -> ((CcmAuthException) e).reason()).isEqualTo(CcmAuthException.Reason.REPLAY);
         // the docs' spelling of the timestamp signature, lower-case names
         Map<String, String> alt = new TreeMap<>();
@@ -119,10 +120,11 @@ class CcmSignaturesTest {
         alt.put("CCMClientTimestampsSignature", h2.get("CCMClientTimestampSignature"));
         assertThat(v.verifyCcmClient(headers(alt), "/c", keys).timestamp()).isEqualTo(T0.plusSeconds(1));
         // skew: 5 min is fine, 5 min + 1 s is not (both directions)
-        clock.now.set(T0.plus(Duration.ofMinutes(5)));
-        Map<String, String> h3 = CcmClientHeaders.ccmClient("GUID:AAAA-1", client.keyPair().getPrivate(), T0);
+        Instant t3 = T0.plusSeconds(2);
+        clock.now.set(t3.plus(Duration.ofMinutes(5)));
+        Map<String, String> h3 = CcmClientHeaders.ccmClient("GUID:AAAA-1", client.keyPair().getPrivate(), t3);
         assertThat(v.verifyCcmClient(headers(h3), "/a", keys)).isNotNull();
-        clock.now.set(T0.plus(Duration.ofMinutes(5)).plusSeconds(1));
+        clock.now.set(t3.plus(Duration.ofMinutes(5)).plusSeconds(1));
         assertThatThrownBy(() -> v.verifyCcmClient(headers(h3), "/a", keys))
                 .extracting(e -> ((CcmAuthException) e).reason()).isEqualTo(CcmAuthException.Reason.CLOCK_SKEW);
         clock.now.set(T0.minus(Duration.ofMinutes(6)));
@@ -149,7 +151,7 @@ class CcmSignaturesTest {
     @Test
     void clientTokenHeadersAsSccmwtfSendsThem() {
         MutableClock clock = new MutableClock();
-        ClientHeaderVerifier v = new ClientHeaderVerifier(clock, Duration.ofMinutes(5), 2);
+        ClientHeaderVerifier v = new ClientHeaderVerifier(clock, Duration.ofMinutes(5), 1, 2);
         ClientHeaderVerifier.KeyLookup keys = id -> id.equals("GUID:AAAA-1") ? client.keyPair().getPublic() : null;
         Map<String, String> h = CcmClientHeaders.clientToken("AAAA-1", client.keyPair().getPrivate(), T0);
         assertThat(h.get("ClientToken")).isEqualTo("GUID:AAAA-1;2026-06-01T10:00:00Z;2");

@@ -409,13 +409,16 @@ public final class MpMessaging {
         if (!p.secret()) {
             policyLog.info("MP_GetPolicy: policy {} ({}) sent to {}", p.id(), p.category(),
                     ccm == null ? "an anonymous client" : ccm.clientId() + " (CCMClient headers verified)");
+            // an anonymous plain-policy download is allowed (the product serves non-secret policy anonymously)
             return HttpAnswer.ok("text/xml", p.body(), SMS_POL);
         }
-        if (!ClientHeaderVerifier.hasClientToken(r.headers())) {
-            throw new CcmAuthException(CcmAuthException.Reason.MISSING_SIGNATURE,
-                    "secret policy " + p.id() + " requested without ClientToken/ClientTokenSignature");
+        // sccmwtf proves itself with ClientToken, PXEThief (media identity) with the CCMClient headers
+        if (!ClientHeaderVerifier.hasClientToken(r.headers()) && ccm == null) {
+            throw new CcmAuthException(CcmAuthException.Reason.MISSING_SIGNATURE, "secret policy " + p.id()
+                    + " requested without ClientToken/ClientTokenSignature or CCMClient* signature headers");
         }
-        ClientHeaderVerifier.Verified tok = verifier.verifyClientToken(r.headers(), url, registry::signingKey);
+        ClientHeaderVerifier.Verified tok = ClientHeaderVerifier.hasClientToken(r.headers())
+                ? verifier.verifyClientToken(r.headers(), url, registry::signingKey) : ccm;
         if (ccm != null && !ccm.clientId().equals(tok.clientId())) {
             throw new CcmAuthException(CcmAuthException.Reason.KEY_MISMATCH,
                     "CCMClientID " + ccm.clientId() + " and ClientToken " + tok.clientId() + " differ");
@@ -429,7 +432,8 @@ public final class MpMessaging {
         policyLog.info("MP_GetPolicy: secret policy {} ({}) sent to {} encrypted (AES-256-CBC) to {} (SHA-1 {})",
                 p.id(), p.category(), reg.smsId(), reg.encryption().getSubjectX500Principal().getName(),
                 thumbprint(reg.encryption()));
-        return HttpAnswer.ok("application/octet-stream", env, SMS_POL);
+        // text/xml like the plain bodies: public media tools insist on it for the CMS reply too
+        return HttpAnswer.ok("text/xml", env, SMS_POL);
     }
 
     /** A snapshot for the admin status. */

@@ -135,14 +135,15 @@ class MpMessagingIntegrationTest {
         HttpResponse<byte[]> p = get(plain.group(1), h);
         assertThat(p.statusCode()).isEqualTo(200);
         assertThat(Utf16.decode(p.body())).contains("CCM_ClientAgentConfig");
-        // the same signed timestamp for another URL: replay
+        // PXEThief: the same signed headers for several policies, up to 32 uses; the 33rd is a replay
         String otherPolicy = messaging.policies().all().get(1).location().replace("http://<mp>", "");
+        for (int i = 2; i <= 32; i++) {
+            assertThat(get(i % 2 == 0 ? otherPolicy : plain.group(1), h).statusCode()).as("use %d", i).isEqualTo(200);
+        }
         long replays = messaging.refused().getOrDefault("403 REPLAY", 0L);
         HttpResponse<byte[]> replay = get(otherPolicy, h);
         assertThat(replay.statusCode()).isEqualTo(403);
         assertThat(messaging.refused()).containsEntry("403 REPLAY", replays + 1);
-        // the same URL again is an idempotent retry
-        assertThat(get(plain.group(1), h).statusCode()).isEqualTo(200);
 
         // secret policy: without ClientToken an <HTML> refusal (sccmwtf retries then), with it CMS to our cert
         HttpResponse<byte[]> refused = get(secretPath, Map.of());
@@ -151,9 +152,16 @@ class MpMessagingIntegrationTest {
         HttpResponse<byte[]> secret = get(secretPath, CcmClientHeaders.clientToken(smsId, cert.keyPair().getPrivate(),
                 Instant.now()));
         assertThat(secret.statusCode()).isEqualTo(200);
+        assertThat(secret.headers().firstValue("content-type")).hasValue("text/xml");
         assertThat(SecretPolicyEnvelope.contentAlgorithm(secret.body())).isEqualTo("2.16.840.1.101.3.4.1.42");
         String policy = Utf16.decode(SecretPolicyEnvelope.decrypt(secret.body(), cert.keyPair().getPrivate()));
         assertThat(policy).contains("CCM_NetworkAccessAccount").contains("svc-cmglab-naa");
+        // PXEThief style: the secret policy with fresh CCMClient headers instead of ClientToken
+        HttpResponse<byte[]> media = get(secretPath, CcmClientHeaders.ccmClient("GUID:" + smsId,
+                cert.keyPair().getPrivate(), Instant.now().plusSeconds(1)));
+        assertThat(media.statusCode()).isEqualTo(200);
+        assertThat(Utf16.decode(SecretPolicyEnvelope.decrypt(media.body(), cert.keyPair().getPrivate())))
+                .contains("CCM_NetworkAccessAccount");
         // a wrong hash is not found
         assertThat(get(secretPath.substring(0, secretPath.length() - 4) + "0000", Map.of()).statusCode()).isEqualTo(404);
 
