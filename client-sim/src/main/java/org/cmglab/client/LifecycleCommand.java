@@ -82,7 +82,6 @@ final class LifecycleCommand {
         this.events = Objects.requireNonNull(events, "events");
         this.out = Objects.requireNonNull(out, "out");
         this.traceId = traceId;
-        List<java.security.cert.X509Certificate> roots = MplistCommand.trustRoots(config.trustRoots());
         String mpHost;
         if (direct) {
             if (config.mpUrl() == null) {
@@ -93,7 +92,7 @@ final class LifecycleCommand {
             int port = mp.getPort() > 0 ? mp.getPort() : https ? 443 : 80;
             mpHost = mp.getHost();
             InetSocketAddress remote = resolve(mpHost, port);
-            target = new HttpExchange.Target(mpHost, port, remote, config.sourceAddress(), https ? ssl(roots, false) : null);
+            target = new HttpExchange.Target(mpHost, port, remote, config.sourceAddress(), https ? ssl(false) : null);
             prefix = "";
         } else {
             if (config.mpRoleId() == null) {
@@ -101,7 +100,7 @@ final class LifecycleCommand {
             }
             CmgTarget cmg = CmgTarget.of(config);
             target = new HttpExchange.Target(cmg.serviceName(), cmg.port(), cmg.remote(), cmg.sourceAddress(),
-                    ssl(roots, true));
+                    ssl(true));
             prefix = "/" + auth.proxyPrefix() + "/" + config.mpRoleId();
             mpHost = config.mpUrl() == null ? cmg.serviceName() : URI.create(config.mpUrl()).getHost();
         }
@@ -114,9 +113,10 @@ final class LifecycleCommand {
         result.route = direct ? "direct" : "cmg";
     }
 
-    private SslContext ssl(List<java.security.cert.X509Certificate> roots, boolean withClientCert) {
+    private SslContext ssl(boolean withClientCert) throws IOException {
         try {
-            return TlsContexts.client(roots, withClientCert ? auth.tlsClientCertificate() : null);
+            return TlsContexts.client(MplistCommand.trustRoots(config.trustRoots()),
+                    withClientCert ? auth.tlsClientCertificate() : null);
         } catch (SSLException e) {
             throw new IllegalStateException("cannot build the client TLS context: " + e.getMessage(), e);
         }

@@ -58,7 +58,7 @@ final class LifecycleCommands {
                 for (String log : List.of("ClientLocation", "LocationServices", "ClientIDManagerStartup", "PolicyAgent")) {
                     runtime.onClose(ProductLogs.attach(runtime.logDir(), log));
                 }
-                AuthMode auth = authMode(o.auth, config);
+                AuthMode auth = authMode(o.auth, config, o.direct);
                 Path state = o.state != null ? o.state
                         : Path.of(config.stateDir() != null ? config.stateDir() : ".cmglab/client-sim");
                 ClientIdentity identity = ClientIdentity.loadOrCreate(state.resolve(config.name()));
@@ -69,9 +69,12 @@ final class LifecycleCommands {
             }
         }
 
-        private AuthMode authMode(String name, ClientSimConfig config) throws java.io.IOException {
+        private AuthMode authMode(String name, ClientSimConfig config, boolean direct) throws java.io.IOException {
             switch (name) {
                 case "pki" -> {
+                    if (config.clientTls() == null && direct) {
+                        return new PkiAuthMode(null);
+                    }
                     if (config.clientTls() == null) {
                         throw new CommandLine.ParameterException(spec.commandLine(),
                                 "--auth pki needs clientTls (the PKI client certificate) in the config");

@@ -1,15 +1,17 @@
 package org.cmglab.client;
 
 import java.util.Map;
-import java.util.Objects;
 import org.cmglab.proto.pki.IssuedCert;
 
-/** PKI client-auth certificate: mutual TLS on {@code CCM_Proxy_MutualAuth}, no extra headers. */
+/**
+ * PKI client-auth certificate: mutual TLS on {@code CCM_Proxy_MutualAuth}, no extra headers. The certificate may be
+ * null only for {@code --direct} (the MP does not ask for one).
+ */
 final class PkiAuthMode implements AuthMode {
     private final IssuedCert cert;
 
     PkiAuthMode(IssuedCert cert) {
-        this.cert = Objects.requireNonNull(cert, "cert (the PKI client certificate: clientTls in the config)");
+        this.cert = cert;
     }
 
     @Override
