@@ -51,7 +51,7 @@ class ClientLifecycleE2ETest {
     }
 
     @AfterAll
-    static void stopLab() {
+    static void stopLab() throws IOException {
         if (lab == null) {
             return;
         }
@@ -59,6 +59,18 @@ class ClientLifecycleE2ETest {
         lab.close();
         for (ProcessHandle h : started) {
             assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(plan.logDir())) {
+            List<String> leaks = files.filter(f -> f.toString().endsWith(".out") || f.toString().endsWith(".log"))
+                    .flatMap(f -> {
+                        try {
+                            return Files.readAllLines(f, StandardCharsets.UTF_8).stream()
+                                    .filter(l -> l.contains("LEAK:")).map(l -> f.getFileName() + ": " + l);
+                        } catch (IOException e) {
+                            return java.util.stream.Stream.of(f + ": unreadable " + e);
+                        }
+                    }).toList();
+            assertThat(leaks).as("Netty LEAK reports in " + plan.logDir()).isEmpty();
         }
     }
 
