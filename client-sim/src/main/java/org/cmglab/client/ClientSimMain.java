@@ -15,11 +15,13 @@ import picocli.CommandLine.ParentCommand;
 /**
  * {@code java -jar client-sim.jar --config <client.json> mplist [options]}: a one-shot simulated ConfigMgr
  * client. Prints {@code RESULT <json>} on stdout (logs go to stderr and the lab log folder) and exits with
- * 0 (200), 1 (other HTTP status), 2 (usage or config error), 3 (TLS failure), 4 (connect failure) or
- * 5 (no response).
+ * 0 (200), 1 (other HTTP status), 2 (usage or config error), 3 (TLS failure), 4 (connect failure),
+ * 5 (no response) or 6 (a 200 reply with wrong content; {@code register}, {@code policy}, {@code location},
+ * {@code lifecycle}).
  */
-@Command(name = "client-sim", mixinStandardHelpOptions = true, subcommands = {ClientSimMain.Mplist.class, TokenCommand.class,
-        ProbeCommandLine.class},
+@Command(name = "client-sim", mixinStandardHelpOptions = true, subcommands = {ClientSimMain.Mplist.class,
+        LifecycleCommands.Register.class, LifecycleCommands.Policy.class, LifecycleCommands.Location.class,
+        LifecycleCommands.Lifecycle.class, TokenCommand.class, ProbeCommandLine.class},
         description = "Simulated ConfigMgr client talking to the CMG.")
 public final class ClientSimMain implements Callable<Integer> {
     static final int USAGE = 2;

@@ -32,7 +32,9 @@ public record MpListResult(String traceId, int status, String reason, Integer bo
         /** No TCP connection. */
         CONNECT(4, "connect-failed"),
         /** Connected, but no complete response within the timeout or before the server closed. */
-        NO_RESPONSE(5, "no-response");
+        NO_RESPONSE(5, "no-response"),
+        /** A 200 reply whose content is wrong (unreadable message, no SMSID, policy hash or decryption failure). */
+        BAD_REPLY(6, "bad-reply");
 
         final int exitCode;
         final String outcome;

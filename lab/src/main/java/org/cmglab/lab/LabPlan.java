@@ -470,7 +470,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
     public SiteSimConfig siteSimConfig() {
         return new SiteSimConfig(SITE_CODE, MP_NAME, MP_FQDN, MP_ROLE_ID, mpHttps, mp(), mpTls(), siteSimAdmin(),
                 logDir().toString(), tokenAuthConfig(), new org.cmglab.proto.config.SupConfig(SUP_NAME, SUP_FQDN,
-                SUP_ROLE_ID, supHttp(), supHttps(), supTls()));
+                SUP_ROLE_ID, supHttp(), supHttps(), supTls()), new org.cmglab.proto.config.MpMessagingConfig(true,
+                false, SERVICE_NAME, port(443), MP_ROLE_ID, null, null, null, null, null));
     }
 
     /** The v1 issuer of the lab tenant's access tokens ({@code https://sts.windows.net/<tid>/}; US Gov: login host). */
@@ -501,7 +502,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new ClientSimConfig(CLIENT_FQDN, clientAddress(), SERVICE_NAME, port(443), MP_ROLE_ID, clientTls(),
                 List.of(rootCertFile().toString()), hosts(), logDir().toString(), dns(),
                 new org.cmglab.proto.config.ClientTokenConfig(stateDir.resolve("client01").toString(), TENANT_ID,
-                        entraAuthority(), clientDeviceTls(), siteSimAdmin()));
+                        entraAuthority(), clientDeviceTls(), siteSimAdmin()), mpInternalUrl(), SITE_CODE,
+                stateDir.resolve("client-sim").toString());
     }
 
     /**

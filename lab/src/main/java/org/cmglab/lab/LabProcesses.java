@@ -292,11 +292,20 @@ public final class LabProcesses implements AutoCloseable {
      * output is appended to {@code logs/client-sim.out} and parsed for the {@code RESULT <json>} line.
      */
     public ClientRun runClient(Path config, String traceId, List<String> extraArgs) throws InterruptedException {
+        return runClientCommand(config, "mplist", traceId, extraArgs);
+    }
+
+    /**
+     * Runs {@code java -jar client-sim.jar --config <config> <subcommand> --trace <id> <extraArgs>} to completion
+     * (e.g. {@code lifecycle}), as {@link #runClient(Path, String, List)} does for {@code mplist}.
+     */
+    public ClientRun runClientCommand(Path config, String subcommand, String traceId, List<String> extraArgs)
+            throws InterruptedException {
         Path jar = plan.jar(LabPlan.CLIENT_SIM);
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("client-sim: " + jar + " is missing (build with ./mvnw -B -DskipTests package)");
         }
-        List<String> args = new ArrayList<>(List.of("--config", config.toString(), "mplist", "--trace", traceId));
+        List<String> args = new ArrayList<>(List.of("--config", config.toString(), subcommand, "--trace", traceId));
         args.addAll(extraArgs);
         Process p;
         try {

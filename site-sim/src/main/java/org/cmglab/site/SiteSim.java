@@ -11,7 +11,15 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.UUID;
 import javax.net.ssl.SSLException;
+import java.time.Clock;
+import java.util.Map;
+import org.cmglab.proto.config.MpMessagingConfig;
 import org.cmglab.proto.config.SiteSimConfig;
+import org.cmglab.proto.log.ProductLogs;
+import org.cmglab.site.ccm.BearerRecordingAuthenticator;
+import org.cmglab.site.ccm.CcmMessagingHandler;
+import org.cmglab.site.ccm.ContentLocationSource;
+import org.cmglab.site.ccm.MpMessaging;
 import org.cmglab.proto.pki.CertSpec;
 import org.cmglab.proto.pki.ClientAuthMode;
 import org.cmglab.proto.pki.IssuedCert;
@@ -43,18 +51,23 @@ public final class SiteSim implements AutoCloseable {
     private final MpIdentity identity;
     private final ManagementPointServer server;
     private final MpRequestObserver observer;
+    private final MpMessaging messaging;
+    private final ManagementPointServer extraHttp;
     private volatile InetSocketAddress adminAddress;
     private volatile org.cmglab.site.sts.SiteTokenAuthority tokens;
     private org.cmglab.site.sup.SoftwareUpdatePointServer sup;
     private final org.cmglab.site.mp.ReceivedRequestRecorder received;
 
     private SiteSim(SiteSimConfig config, MpIdentity identity, ManagementPointServer server,
-                    MpRequestObserver observer, org.cmglab.site.mp.ReceivedRequestRecorder received) {
+                    MpRequestObserver observer, org.cmglab.site.mp.ReceivedRequestRecorder received,
+                    MpMessaging messaging, ManagementPointServer extraHttp) {
         this.config = config;
         this.received = received;
         this.identity = identity;
         this.server = server;
         this.observer = observer;
+        this.messaging = messaging;
+        this.extraHttp = extraHttp;
     }
 
     /** Starts the MP on {@code config.mp()}; it is closed with the runtime. */
@@ -69,10 +82,21 @@ public final class SiteSim implements AutoCloseable {
         org.cmglab.site.mp.ReceivedRequestRecorder received = new org.cmglab.site.mp.ReceivedRequestRecorder();
         MpRequestObserver observer = new MpRequestObserver(runtime.events(), identity.name(),
                 () -> holder[0] == null ? config.mp().port() : holder[0].boundAddress().getPort(), runtime.registry());
+        MpMessagingConfig mc = config.messagingOrDefaults();
+        MpMessaging messaging = new MpMessaging(config.siteCode(), identity.name(), identity.fqdn(), config.https(),
+                MP_VERSION, mc, new BearerRecordingAuthenticator(), ContentLocationSource.NONE, Clock.systemUTC());
+        for (String product : List.of("MP_RegistrationManager", "MP_Policy", "MP_Location")) {
+            runtime.onClose(ProductLogs.attach(runtime.logDir(), product));
+        }
+        CcmMessagingHandler ccm = new CcmMessagingHandler(messaging, observer);
         org.cmglab.site.sts.SiteTokenAuthority tokens = SiteTokenSetup.authority(config, runtime);
+        io.netty.channel.ChannelHandler ccmSts = SiteTokenSetup.ccmSts(tokens, observer);
         holder[0] = ManagementPointServer.start(config.mp().socketAddress(), ssl, new SmsAutResponder(identity),
-                observer, runtime.group(), received, SiteTokenSetup.ccmSts(tokens, observer));
-        SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer, received));
+                observer, runtime.group(), received, ccmSts, ccm);
+        ManagementPointServer extra = mc.extraHttp() == null ? null : ManagementPointServer.start(
+                mc.extraHttp().socketAddress(), null, new SmsAutResponder(identity), observer, runtime.group(),
+                received, ccmSts, ccm);
+        SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer, received, messaging, extra));
         sim.tokens = tokens;
         sim.sup = config.sup() == null ? null : runtime.onClose(org.cmglab.site.sup.SupLauncher.start(config.sup(), runtime));
         log.info("Management point {} ({}) of site {} serves {}", identity.name(), identity.fqdn(),
@@ -160,16 +184,31 @@ public final class SiteSim implements AutoCloseable {
         InetSocketAddress a = boundAddress();
         return new Status(config.siteCode(), new Mp(identity.name(), identity.fqdn(),
                 a.getAddress().getHostAddress() + ":" + a.getPort(), config.https(), config.mpRoleId(),
-                isListening()), requestsServed(), sup == null ? null : org.cmglab.site.sup.SupLauncher.status(config.sup(), sup));
+                isListening()), requestsServed(), messaging.status(),
+                sup == null ? null : org.cmglab.site.sup.SupLauncher.status(config.sup(), sup));
+    }
+
+    /** The MP's messaging (registrations, counters). */
+    public MpMessaging messaging() {
+        return messaging;
+    }
+
+    /** The second, plain-HTTP listener ({@code messaging.extraHttp}), or null. */
+    public InetSocketAddress extraHttpAddress() {
+        return extraHttp == null ? null : extraHttp.boundAddress();
     }
 
     @Override
     public void close() {
         server.close();
+        if (extraHttp != null) {
+            extraHttp.close();
+        }
     }
 
-    /** {@code /status} of site-sim. */
-    public record Status(String siteCode, Mp mp, long requestsServed, org.cmglab.site.sup.SupLauncher.SupStatus sup) {}
+    /** {@code /status} of site-sim ({@code messaging}: registered clients, messages per endpoint, refusals). */
+    public record Status(String siteCode, Mp mp, long requestsServed, Map<String, Object> messaging,
+                         org.cmglab.site.sup.SupLauncher.SupStatus sup) {}
 
     /** The MP part of {@link Status}. */
     public record Mp(String name, String fqdn, String listening, boolean https, String roleId, boolean up) {}

@@ -126,4 +126,46 @@ class SiteSimTest {
             runtime.close();
         }
     }
+
+    @Test
+    void httpsMpWithAnExtraHttpListenerServesMessagingOnBoth() throws Exception {
+        LabCa ca = LabCa.createEphemeral();
+        IssuedCert mpCert = ca.issue(CertSpec.server(FQDN, List.of(FQDN), List.of("127.0.0.1")));
+        Path crt = dir.resolve("mp01.crt.pem");
+        Path key = dir.resolve("mp01.key.pem");
+        mpCert.writePem(crt, key);
+        SiteSimConfig config = new SiteSimConfig("P01", "MP01", FQDN, "72057594037927939", true,
+                new Endpoint("127.0.0.1", 0), new TlsFiles(crt.toString(), key.toString()),
+                new Endpoint("127.0.0.1", 0), dir.resolve("logs").toString(),
+                new org.cmglab.proto.config.MpMessagingConfig(null, null, "GraniteFalls.contoso.com", 443,
+                        "72057594037927939", null, null, null, null, new Endpoint("127.0.0.1", 0)));
+        ComponentRuntime runtime = new ComponentRuntime("site-sim", dir.resolve("logs"), "MP_GetAuth.log",
+                "MP_GetAuth", 1);
+        try {
+            SiteSim sim = SiteSim.start(config, runtime);
+            assertThat(sim.extraHttpAddress()).isNotNull();
+            var cert = org.cmglab.proto.ccm.ClientSigningCert.generate(java.time.Instant.now());
+            var requests = new org.cmglab.proto.ccm.ClientRequests("CLIENT01", "client01", FQDN, "P01",
+                    cert.keyPair().getPrivate(), cert.certificate());
+            HttpClient plain = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(5)).build();
+            HttpClient https = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .sslContext(TlsContexts.jdkClient(List.of(ca.root()), null)).connectTimeout(Duration.ofSeconds(5))
+                    .build();
+            for (var c : List.of(java.util.Map.entry(https, "https://127.0.0.1:" + sim.boundAddress().getPort()),
+                    java.util.Map.entry(plain, "http://127.0.0.1:" + sim.extraHttpAddress().getPort()))) {
+                HttpResponse<byte[]> r = c.getKey().send(HttpRequest.newBuilder(URI.create(c.getValue()
+                                + "/ccm_system/request")).header("Content-Type",
+                                org.cmglab.proto.ccm.CcmMultipart.CONTENT_TYPE)
+                        .method("CCM_POST", HttpRequest.BodyPublishers.ofByteArray(
+                                requests.registration(java.time.Instant.now()).bytes()))
+                        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(r.statusCode()).as(c.getValue()).isEqualTo(200);
+            }
+            assertThat(sim.status().messaging()).containsEntry("registeredClients", 2);
+            assertThat(runtime.logDir().resolve("MP_RegistrationManager.log")).exists();
+        } finally {
+            runtime.close();
+        }
+    }
 }

@@ -18,10 +18,29 @@ import java.util.Objects;
  * @param logDir         lab log folder
  * @param dnsServer      the DNS server names are resolved with (the lab DNS); null = only {@code hosts}
  * @param tokens         token acquisition ({@code --auth entra|token}); null = PKI only
+ * @param mpUrl          the intranet MP, {@code http(s)://<fqdn>:<port>} ({@code --direct}); null = none
+ * @param siteCode       the client's assigned site
+ * @param stateDir       where the client keeps its "ConfigMgr Client" certificate and SMSID (null: {@code .cmglab/client-sim})
  */
 public record ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
                               TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir,
-                              Endpoint dnsServer, ClientTokenConfig tokens) {
+                              Endpoint dnsServer, ClientTokenConfig tokens, String mpUrl, String siteCode,
+                              String stateDir) {
+
+    /** Without the messaging fields. */
+    public ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
+                           TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir,
+                           Endpoint dnsServer, ClientTokenConfig tokens) {
+        this(name, sourceAddress, cmgServiceName, cmgPort, mpRoleId, clientTls, trustRoots, hosts, logDir, dnsServer, tokens, null, null, null);
+    }
+
+    /** Without token acquisition (PKI only). */
+    public ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
+                           TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir,
+                           Endpoint dnsServer, String mpUrl, String siteCode, String stateDir) {
+        this(name, sourceAddress, cmgServiceName, cmgPort, mpRoleId, clientTls, trustRoots, hosts, logDir, dnsServer, null, mpUrl, siteCode, stateDir);
+    }
+
     public ClientSimConfig {
         Objects.requireNonNull(name, "name");
         Loopback.require(sourceAddress, "sourceAddress");
@@ -30,11 +49,11 @@ public record ClientSimConfig(String name, String sourceAddress, String cmgServi
         hosts = Map.copyOf(hosts);
     }
 
-    /** Without token acquisition (PKI only). */
+    /** mplist only: without token acquisition and the messaging fields. */
     public ClientSimConfig(String name, String sourceAddress, String cmgServiceName, int cmgPort, String mpRoleId,
                            TlsFiles clientTls, List<String> trustRoots, Map<String, String> hosts, String logDir,
                            Endpoint dnsServer) {
         this(name, sourceAddress, cmgServiceName, cmgPort, mpRoleId, clientTls, trustRoots, hosts, logDir, dnsServer,
-                null);
+                null, null, null, null);
     }
 }

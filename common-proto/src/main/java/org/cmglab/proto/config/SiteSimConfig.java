@@ -17,19 +17,38 @@ import java.util.Objects;
  * @param tokenAuth site tokens (SMS Token Signing Certificate, hierarchy id) and the onboarded Entra tenant for
  *                  {@code CCM_STS}; null = token authentication off (CCM_STS answers 404)
  * @param sup       the software update point, or null for none
+ * @param messaging CcmMessaging settings of the MP (null: {@link MpMessagingConfig#defaults()})
  */
 public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
-                            TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth, SupConfig sup) {
+                            TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth, SupConfig sup,
+                            MpMessagingConfig messaging) {
+    /** Without messaging settings (defaults). */
+    public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
+                         TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth, SupConfig sup) {
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, tokenAuth, sup, null);
+    }
+
+    /** Only messaging settings (no token authentication, no software update point). */
+    public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
+                         TlsFiles mpTls, Endpoint admin, String logDir, MpMessagingConfig messaging) {
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null, null, messaging);
+    }
+
     /** Without token authentication. */
     public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
                          TlsFiles mpTls, Endpoint admin, String logDir, SupConfig sup) {
-        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null, sup);
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null, sup, null);
     }
 
     /** Without a software update point. */
     public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
                          TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth) {
-        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, tokenAuth, null);
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, tokenAuth, null, null);
+    }
+
+    /** {@link #messaging()} or the defaults. */
+    public MpMessagingConfig messagingOrDefaults() {
+        return messaging == null ? MpMessagingConfig.defaults() : messaging;
     }
 
     public SiteSimConfig {
@@ -42,9 +61,9 @@ public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, Strin
         }
     }
 
-    /** Without token authentication or a software update point. */
+    /** Without token authentication, a software update point or messaging settings. */
     public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
                          TlsFiles mpTls, Endpoint admin, String logDir) {
-        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null, null);
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, null, null, null);
     }
 }

@@ -60,18 +60,29 @@ public final class ManagementPointServer implements AutoCloseable {
      */
     public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
                                               Consumer<MpRequestRecord> observer, EventLoopGroup group) {
-        return start(bind, sslOrNull, responder, observer, group, new ReceivedRequestRecorder(), null);
+        return start(bind, sslOrNull, responder, observer, group, new ReceivedRequestRecorder(), null, null);
     }
 
     /**
-     * As above; {@code received} records every request as it arrived (for the header/verb matrix), and
-     * {@code ccmStsOrNull} is a shared handler for {@code CCM_STS} in front of the MP handler (it passes other
-     * requests on).
+     * As above, with a handler placed before the {@code .sms_aut} handler (CcmMessaging and {@code .sms_pol}: a
+     * {@code @Sharable} instance, or null for none).
+     */
+    public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
+                                              Consumer<MpRequestRecord> observer, EventLoopGroup group,
+                                              io.netty.channel.ChannelHandler messagingOrNull) {
+        return start(bind, sslOrNull, responder, observer, group, new ReceivedRequestRecorder(), null, messagingOrNull);
+    }
+
+    /**
+     * As above; {@code received} records every request as it arrived (for the header/verb matrix),
+     * {@code ccmStsOrNull} is a shared handler for {@code CCM_STS} and {@code messagingOrNull} one for CcmMessaging
+     * and {@code .sms_pol}, both in front of the {@code .sms_aut} handler (they pass other requests on).
      */
     public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
                                               Consumer<MpRequestRecord> observer, EventLoopGroup group,
                                               ReceivedRequestRecorder received,
-                                              io.netty.channel.ChannelHandler ccmStsOrNull) {
+                                              io.netty.channel.ChannelHandler ccmStsOrNull,
+                                              io.netty.channel.ChannelHandler messagingOrNull) {
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(responder, "responder");
         Objects.requireNonNull(group, "group");
@@ -99,6 +110,9 @@ public final class ManagementPointServer implements AutoCloseable {
                         p.addLast("dp-content", new LabContentHandler());
                         if (ccmStsOrNull != null) {
                             p.addLast("ccm-sts", ccmStsOrNull);
+                        }
+                        if (messagingOrNull != null) {
+                            p.addLast("ccm-messaging", messagingOrNull);
                         }
                         p.addLast("mp", new MpHttpHandler(responder, observer));
                         p.addLast("tail-errors", new ChannelInboundHandlerAdapter() {

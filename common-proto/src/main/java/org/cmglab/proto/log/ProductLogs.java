@@ -1,0 +1,46 @@
+package org.cmglab.proto.log;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Extra CMTrace logs of one component under the product's file names, each fed by one logger: e.g. logger
+ * {@code MP_RegistrationManager} → {@code MP_RegistrationManager.log}. The logger's lines still also go to the
+ * component's main logs.
+ */
+public final class ProductLogs {
+    private ProductLogs() {}
+
+    /** Attaches {@code <logDir>/<name>.log} (component {@code name}) to the logger {@code name}. */
+    public static AutoCloseable attach(Path logDir, String name) {
+        LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
+        Logger logger = lc.getLogger(name);
+        CmTraceLayout layout = new CmTraceLayout();
+        layout.setContext(lc);
+        layout.setComponent(name);
+        layout.start();
+        LayoutWrappingEncoder<ILoggingEvent> enc = new LayoutWrappingEncoder<>();
+        enc.setContext(lc);
+        enc.setLayout(layout);
+        enc.setCharset(StandardCharsets.UTF_8);
+        enc.start();
+        FileAppender<ILoggingEvent> a = new FileAppender<>();
+        a.setContext(lc);
+        a.setName(name + ".log");
+        a.setFile(logDir.resolve(name + ".log").toString());
+        a.setAppend(true);
+        a.setEncoder(enc);
+        a.start();
+        logger.addAppender(a);
+        return () -> {
+            logger.detachAppender(a);
+            a.stop();
+        };
+    }
+}

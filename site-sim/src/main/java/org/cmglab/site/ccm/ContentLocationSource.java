@@ -1,0 +1,14 @@
+package org.cmglab.site.ccm;
+
+import java.util.List;
+
+/**
+ * Extra content locations for a {@code ContentLocationRequest} — the hook for the CMG content issue (the MP lists a
+ * content-enabled CMG when it has the content). Each string is one complete {@code <LocationRecord>} element.
+ */
+@FunctionalInterface
+public interface ContentLocationSource {
+    ContentLocationSource NONE = (packageId, version, onInternet) -> List.of();
+
+    List<String> locationRecords(String packageId, String version, boolean onInternet);
+}

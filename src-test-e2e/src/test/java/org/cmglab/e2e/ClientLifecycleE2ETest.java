@@ -1,0 +1,168 @@
+package org.cmglab.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.cmglab.lab.ClientRun;
+import org.cmglab.lab.LabPlan;
+import org.cmglab.lab.LabProcesses;
+import org.cmglab.proto.flow.FlowEvent;
+import org.cmglab.proto.flow.TraceContext;
+import org.cmglab.proto.runtime.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client lifecycle (issue 5, PKI mode) end to end, every component its own process: {@code client-sim lifecycle
+ * --auth pki} registers, gets policy (the secret one decrypted), asks for locations and the SUP — through DNS, the
+ * CMG ({@code CCM_Proxy_MutualAuth}, mutual TLS) and the connection point to the MP; then the same directly to the
+ * MP. Asserted on the client's RESULT, the MP's status counters, the flow events of the trace and the CMTrace logs.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClientLifecycleE2ETest {
+    static final String SUP_ROLE_ID = "72057594037927941";
+
+    @TempDir
+    static Path tmp;
+
+    static LabPlan plan;
+    static LabProcesses lab;
+
+    @BeforeAll
+    static void startLab() throws Exception {
+        int net = ThreadLocalRandom.current().nextInt(100, 200);
+        plan = LabPlan.builder().stateDir(tmp.resolve("state")).net(net).build();
+        plan.materialize();
+        lab = new LabProcesses(plan, System.out);
+        lab.startAll();
+        lab.awaitChannel(Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stopLab() throws IOException {
+        if (lab == null) {
+            return;
+        }
+        List<ProcessHandle> started = lab.processHandles();
+        lab.close();
+        for (ProcessHandle h : started) {
+            assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
+        }
+        try (java.util.stream.Stream<Path> files = Files.walk(plan.logDir())) {
+            List<String> leaks = files.filter(f -> f.toString().endsWith(".out") || f.toString().endsWith(".log"))
+                    .flatMap(f -> {
+                        try {
+                            return Files.readAllLines(f, StandardCharsets.UTF_8).stream()
+                                    .filter(l -> l.contains("LEAK:")).map(l -> f.getFileName() + ": " + l);
+                        } catch (IOException e) {
+                            return java.util.stream.Stream.of(f + ": unreadable " + e);
+                        }
+                    }).toList();
+            assertThat(leaks).as("Netty LEAK reports in " + plan.logDir()).isEmpty();
+        }
+    }
+
+    static JsonNode mpMessaging() throws Exception {
+        return Json.MAPPER.readTree(lab.adminGet(plan.siteSimAdmin(), "/status")).path("messaging");
+    }
+
+    @Test
+    @Order(1)
+    void pkiLifecycleThroughTheCmg() throws Exception {
+        String trace = TraceContext.newTraceId();
+        ClientRun run = lab.runClientCommand(plan.configFile(LabPlan.CLIENT_SIM), "lifecycle", trace,
+                List.of("--auth", "pki"));
+        assertThat(run.exitCode()).as("client-sim output:\n%s", run.output()).isZero();
+        JsonNode r = run.result();
+        assertThat(r.path("route").asText()).isEqualTo("cmg");
+        assertThat(r.path("steps")).extracting(JsonNode::asText).containsExactly("register", "policy", "location");
+        assertThat(r.path("smsId").asText()).matches("GUID:[0-9A-F-]{36}");
+        assertThat(r.path("approved").asBoolean()).isTrue();
+        assertThat(r.path("policies")).hasSize(3).allSatisfy(p -> {
+            assertThat(p.path("status").asInt()).isEqualTo(200);
+            assertThat(p.path("hashOk").asBoolean()).isTrue();
+        });
+        assertThat(r.path("policies")).filteredOn(p -> p.path("secret").asBoolean()).singleElement()
+                .satisfies(p -> assertThat(p.path("decrypted").asBoolean()).isTrue());
+        assertThat(r.path("secretPolicyAccount").asText()).isEqualTo("CORP\\svc-cmglab-naa");
+        String cmg = LabPlan.SERVICE_NAME + (plan.port(443) == 443 ? "" : ":" + plan.port(443));
+        assertThat(r.path("internetMp").asText()).isEqualTo(cmg + "/CCM_Proxy_MutualAuth/" + LabPlan.MP_ROLE_ID);
+        assertThat(r.path("siteCode").asText()).isEqualTo(LabPlan.SITE_CODE);
+        assertThat(r.path("wsusUrl").asText()).isEqualTo("https://" + cmg + "/CCM_Proxy_MutualAuth/" + SUP_ROLE_ID);
+
+        // the MP saw each message
+        JsonNode m = mpMessaging();
+        assertThat(m.path("registeredClients").asInt()).isEqualTo(1);
+        assertThat(m.path("messages").path("MP_ClientRegistration").asLong()).isEqualTo(1);
+        assertThat(m.path("messages").path("MP_PolicyManager").asLong()).isEqualTo(1);
+        assertThat(m.path("messages").path("MP_LocationManager").asLong()).isEqualTo(3);
+        assertThat(m.path("messages").path(".sms_pol").asLong()).isEqualTo(3);
+
+        // every request went client → CMG → connection point → MP under the client's trace
+        List<FlowEvent> events = lab.collectEvents(trace).events();
+        List<FlowEvent> atMp = events.stream().filter(e -> e.step().equals("F5") && e.phase().equals("request")
+                && e.component().equals("site-sim")).toList();
+        assertThat(atMp).extracting(FlowEvent::detail)
+                .filteredOn(d -> d.startsWith("CCM_POST /ccm_system/request")).hasSize(5);
+        assertThat(atMp).extracting(FlowEvent::detail)
+                .filteredOn(d -> d.startsWith("GET /SMS_MP/.sms_pol?")).hasSize(3);
+        assertThat(atMp).allSatisfy(e -> assertThat(e.status()).isEqualTo(200));
+        assertThat(events).filteredOn(e -> e.step().equals("F3") && e.phase().equals("request")
+                && e.component().startsWith("cmg-service")).hasSize(8)
+                .allSatisfy(e -> assertThat(e.auth()).isEqualTo("PKI client certificate"));
+        assertThat(events).filteredOn(e -> e.component().equals("client-sim")).hasSize(8)
+                .allSatisfy(e -> assertThat(e.outcome()).isEqualTo("ok"));
+
+        // both sides wrote their CMTrace logs
+        assertThat(log("MP_RegistrationManager.log")).contains(r.path("smsId").asText()).contains("<![LOG[");
+        assertThat(log("MP_Policy.log")).contains("secret policy").contains("AES-256-CBC");
+        assertThat(log("MP_Location.log")).contains("WSUSLocationRequest");
+        assertThat(log("LocationServices.log")).contains("WSUS Path='https://" + cmg);
+        assertThat(log("ClientLocation.log")).contains("/CCM_Proxy_MutualAuth/" + LabPlan.MP_ROLE_ID);
+        assertThat(log("CcmMessaging.log")).contains("MP_ClientRegistration");
+        assertThat(log("ClientIDManagerStartup.log")).contains("Server assigned ClientID is " + r.path("smsId").asText());
+        assertThat(log("PolicyAgent.log")).contains("decrypted");
+    }
+
+    @Test
+    @Order(2)
+    void pkiLifecycleDirectToTheMp() throws Exception {
+        String trace = TraceContext.newTraceId();
+        ClientRun run = lab.runClientCommand(plan.configFile(LabPlan.CLIENT_SIM), "lifecycle", trace,
+                List.of("--auth", "pki", "--direct"));
+        assertThat(run.exitCode()).as("client-sim output:\n%s", run.output()).isZero();
+        JsonNode r = run.result();
+        assertThat(r.path("route").asText()).isEqualTo("direct");
+        assertThat(r.path("secretPolicyAccount").asText()).endsWith("\\svc-cmglab-naa");
+        assertThat(r.path("wsusUrl").asText()).isEqualTo("https://sup01.corp.contoso.com:8531");
+        JsonNode m = mpMessaging();
+        assertThat(m.path("messages").path("MP_ClientRegistration").asLong()).isEqualTo(2);
+        assertThat(m.path("registeredClients").asInt()).isEqualTo(2);
+        assertThat(lab.collectEvents(trace).events()).filteredOn(e -> e.component().startsWith("cmg-service")).isEmpty();
+    }
+
+    @Test
+    @Order(3)
+    void unsupportedAuthModeIsAUsageError() throws Exception {
+        ClientRun run = lab.runClientCommand(plan.configFile(LabPlan.CLIENT_SIM), "lifecycle",
+                TraceContext.newTraceId(), List.of("--auth", "token"));
+        assertThat(run.exitCode()).as(run.output()).isEqualTo(2);
+        assertThat(run.output()).contains("not implemented yet");
+    }
+
+    static String log(String name) throws IOException {
+        return Files.readString(plan.logDir().resolve(name), StandardCharsets.UTF_8);
+    }
+}
