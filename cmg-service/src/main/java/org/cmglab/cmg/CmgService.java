@@ -118,6 +118,12 @@ public final class CmgService implements AutoCloseable {
         return tcpTls == null ? null : tcpTls.boundAddress();
     }
 
+    /**
+     * How long an instance that is stopping (scale-in, delete) lets the streams in flight finish after its GOAWAY;
+     * azure-sim's stop grace is longer. The drain ends as soon as no stream is open.
+     */
+    static final java.time.Duration DRAIN_GRACE = java.time.Duration.ofSeconds(25);
+
     @Override
     public void close() {
         servers.forEach(FrontDoorServer::close);
@@ -127,9 +133,9 @@ public final class CmgService implements AutoCloseable {
         List<io.netty.util.concurrent.Future<Void>> drains = new ArrayList<>();
         for (var c : registry.all()) {
             c.markDraining();
-            drains.add(org.cmglab.proto.channel.ChannelDrain.drain(c.parent(), java.time.Duration.ofSeconds(5)));
+            drains.add(org.cmglab.proto.channel.ChannelDrain.drain(c.parent(), DRAIN_GRACE));
         }
-        drains.forEach(f -> f.awaitUninterruptibly(6_000));
+        drains.forEach(f -> f.awaitUninterruptibly(DRAIN_GRACE.toMillis() + 1_000));
         log.info("Drained {} channel(s)", drains.size());
     }
 }

@@ -67,8 +67,9 @@ public final class CloudFabric implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, FabricDeployment> deployments = new ConcurrentHashMap<>();
     private final Thread shutdownHook;
-    private volatile Duration readyTimeout = Duration.ofSeconds(30);
-    private volatile Duration stopGrace = Duration.ofSeconds(10);
+    private volatile Duration readyTimeout = Duration.ofSeconds(60);
+    /** Longer than the CMG's own drain grace (25 s), so a stopping instance finishes its streams. */
+    private volatile Duration stopGrace = Duration.ofSeconds(30);
     private volatile Duration probeInterval = Duration.ofSeconds(1);
     private volatile InstanceListener listener = InstanceListener.NONE;
     private volatile org.cmglab.proto.config.TokenAuthConfig tokenAuth;

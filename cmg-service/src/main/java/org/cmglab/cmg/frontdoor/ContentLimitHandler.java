@@ -15,8 +15,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Checks each request's body against the limit of the published endpoint it targets ({@link EndpointLimits}),
  * before it is aggregated: a declared {@code Content-Length} over the limit is refused at once, a chunked body as
- * soon as it grows past it. The refusal is {@code 413 CMGService_RequestEntityTooLarge}, then the connection closes
- * (the rest of the body is never read). Sits between the keep-alive handler and the aggregator; one per connection.
+ * soon as it grows past it. The refusal is {@code 413 CMGService_RequestEntityTooLarge} with {@code Connection: close};
+ * the rest of the body is read and discarded (up to {@link #DISCARD_BUDGET} bytes or {@link #DISCARD_TIMEOUT_MS}) before
+ * the connection closes, so the client is not reset while it is still sending and reads the 413. Sits right after the
+ * HTTP codec, before the keep-alive handler (which never sees a refused request, so it cannot close the connection
+ * before the body is drained) and the aggregator; one per connection.
  */
 final class ContentLimitHandler extends ChannelInboundHandlerAdapter {
     static final String NAME = "content-limit";
@@ -29,6 +32,13 @@ final class ContentLimitHandler extends ChannelInboundHandlerAdapter {
     private String what;
     private long seen;
     private boolean discarding;
+    private long discarded;
+    private io.netty.util.concurrent.ScheduledFuture<?> discardTimeout;
+    private io.netty.channel.ChannelFuture response;
+
+    /** How much of a refused body is read and dropped before the connection is closed anyway. */
+    static final long DISCARD_BUDGET = 4L * 1024 * 1024;
+    static final long DISCARD_TIMEOUT_MS = 10_000;
 
     ContentLimitHandler(EndpointLimits limits, FrontDoorContext fdOrNull) {
         this.limits = limits;
@@ -38,10 +48,15 @@ final class ContentLimitHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (discarding) {
-            if (msg instanceof LastHttpContent) {
-                discarding = false;
+            if (msg instanceof HttpContent c) {
+                discarded += c.content().readableBytes();
             }
+            boolean last = msg instanceof LastHttpContent;
             ReferenceCountUtil.release(msg);
+            if (last || discarded > DISCARD_BUDGET) {
+                discarding = false;
+                closeAfterResponse(ctx);
+            }
             return;
         }
         if (msg instanceof HttpRequest req) {
@@ -76,6 +91,35 @@ final class ContentLimitHandler extends ChannelInboundHandlerAdapter {
                     .from("client-sim").to(fd.instance()).protocol("HTTPS").port(fd.frontDoorPort()).status(413)
                     .outcome("too-large").detail(what + " → 413 " + REASON + ": " + detail).emit();
         }
-        Responses.send(ctx, 413, REASON, detail, false);
+        response = Responses.send(ctx, 413, REASON, detail, false, false);
+        if (discarding) {
+            discarded = 0;
+            discardTimeout = ctx.executor().schedule(() -> {
+                if (discarding) {
+                    log.info("{} from {}: the refused body was not finished within {} ms; closing",
+                            what, ctx.channel().remoteAddress(), DISCARD_TIMEOUT_MS);
+                    discarding = false;
+                    ctx.close();
+                }
+            }, DISCARD_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } else {
+            closeAfterResponse(ctx);
+        }
+    }
+
+    private void closeAfterResponse(ChannelHandlerContext ctx) {
+        if (discardTimeout != null) {
+            discardTimeout.cancel(false);
+            discardTimeout = null;
+        }
+        response.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (discardTimeout != null) {
+            discardTimeout.cancel(false);
+        }
+        ctx.fireChannelInactive();
     }
 }

@@ -39,8 +39,8 @@ public final class FrontDoorServer implements AutoCloseable {
                     protected void initChannel(Channel c) {
                         c.pipeline().addLast("ssl", ssl.newHandler(c.alloc()))
                                 .addLast("http", new HttpServerCodec(16 * 1024, 32 * 1024, 64 * 1024))
-                                .addLast("keep-alive", new HttpServerKeepAliveHandler())
                                 .addLast(ContentLimitHandler.NAME, new ContentLimitHandler(limits, fd))
+                                .addLast("keep-alive", new HttpServerKeepAliveHandler())
                                 .addLast("aggregate", new HttpObjectAggregator(maxBody))
                                 .addLast(FrontDoorHandler.NAME, new FrontDoorHandler(fd, channelOnly, http));
                     }

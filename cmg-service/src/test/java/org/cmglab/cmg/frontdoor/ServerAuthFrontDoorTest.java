@@ -196,8 +196,28 @@ class ServerAuthFrontDoorTest {
         assertThat(ch.writeInbound(big)).isFalse();
         FullHttpResponse r = ch.readOutbound();
         assertThat(reason(r)).startsWith("413 CMGService_RequestEntityTooLarge").contains("CCM_STS accepts at most 65536");
+        assertThat(r.headers().get("Connection")).isEqualToIgnoringCase("close");
+        // the rest of the body is read and dropped (the client is not reset mid-send), then the connection closes
+        assertThat(ch.isOpen()).isTrue();
+        io.netty.buffer.ByteBuf rest = Unpooled.wrappedBuffer(new byte[EndpointLimits.STS + 1]);
+        assertThat(ch.writeInbound(new DefaultLastHttpContent(rest))).isFalse();
+        assertThat(rest.refCnt()).isZero();
+        ch.runPendingTasks();
         assertThat(ch.isOpen()).isFalse();
         assertThat(ch.finishAndReleaseAll()).isFalse();
+
+        // a refused body larger than the discard budget is not read to its end: the connection closes at the budget
+        EmbeddedChannel huge = new EmbeddedChannel(new ContentLimitHandler(new EndpointLimits(1 << 20), fd));
+        HttpRequest hugeReq = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, STS);
+        HttpUtil.setContentLength(hugeReq, 1L << 40);
+        assertThat(huge.writeInbound(hugeReq)).isFalse();
+        assertThat(reason(huge.readOutbound())).startsWith("413");
+        for (int i = 0; i < 5 && huge.isOpen(); i++) {
+            huge.writeInbound(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[1024 * 1024])));
+            huge.runPendingTasks();
+        }
+        assertThat(huge.isOpen()).as("closed after %d bytes", ContentLimitHandler.DISCARD_BUDGET).isFalse();
+        assertThat(huge.finishAndReleaseAll()).isFalse();
 
         // chunked: refused once it grows past the limit
         EmbeddedChannel chunked = new EmbeddedChannel(new ContentLimitHandler(new EndpointLimits(1 << 20), fd));
