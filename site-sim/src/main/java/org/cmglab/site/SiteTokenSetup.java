@@ -10,6 +10,8 @@ import org.cmglab.proto.config.SiteSimConfig;
 import org.cmglab.proto.log.ProductLog;
 import org.cmglab.proto.runtime.AdminAction;
 import org.cmglab.proto.runtime.ComponentRuntime;
+import org.cmglab.site.ccm.MessageAuthenticator;
+import org.cmglab.site.ccm.SiteTokenMessageAuthenticator;
 import org.cmglab.site.sts.CcmStsExchange;
 import org.cmglab.site.sts.CcmStsHandler;
 import org.cmglab.site.sts.SiteTokenAuthority;
@@ -38,6 +40,16 @@ final class SiteTokenSetup {
             org.cmglab.site.sts.EntraKeys.load(config.tokenAuth(), a.entra(), runtime.group());
         }
         return a;
+    }
+
+    /**
+     * The MP's check of {@code ccm_system_tokenauth} messages: the site's tokens, or, when this site has no token
+     * signing key ({@code tokenAuth} absent), a refusal of every token message (401, reason logged).
+     */
+    static MessageAuthenticator messageAuthenticator(SiteTokenAuthority a) {
+        return a != null ? new SiteTokenMessageAuthenticator(a)
+                : r -> MessageAuthenticator.Decision.refuse(401, "NO_TOKEN_AUTH: token authentication is not"
+                + " configured on this MP (site-sim config has no tokenAuth)");
     }
 
     static ChannelHandler ccmSts(SiteTokenAuthority a, MpRequestObserver observer) {
