@@ -71,46 +71,6 @@ final class SiteTokenSetup {
             log.info("Bulk registration token {} {}", ids.get(0), added ? "blocked" : "was already blocked");
             return Map.of("uniqueId", ids.get(0), "blocked", true, "blockedTokens", a.tokens().blocked());
         });
-        m.put("register-client-token", (query, body) -> registerStandIn(a, body));
         return m;
-    }
-
-    /**
-     * Lab stand-in for token registration until MP_ClientRegistration issues client tokens: {@code POST
-     * /register-client-token} with {@code {"bulkToken":…, "smsId":"GUID:…", "signingCertificate":"<PEM>"}}. The bulk
-     * token is checked as registration checks it (expired, blocked, wrong type → 400 with the product's text); the
-     * answer is {@code {"clientToken":…}}, issued with {@link SiteTokenAuthority#issueClientToken}.
-     */
-    static Object registerStandIn(SiteTokenAuthority a, String body) throws Exception {
-        com.fasterxml.jackson.databind.JsonNode j;
-        try {
-            j = org.cmglab.proto.runtime.Json.MAPPER.readTree(body == null ? "" : body);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("register-client-token: body is not JSON (expected: {\"bulkToken\","
-                    + " \"smsId\", \"signingCertificate\"})");
-        }
-        String bulk = j == null ? null : j.path("bulkToken").asText(null);
-        String smsId = j == null ? null : j.path("smsId").asText(null);
-        String pem = j == null ? null : j.path("signingCertificate").asText(null);
-        if (bulk == null || smsId == null || pem == null) {
-            throw new IllegalArgumentException("register-client-token: bulkToken, smsId and signingCertificate are required");
-        }
-        try {
-            a.verifyBearer("Bearer " + bulk, org.cmglab.proto.token.TokenUse.REGISTRATION);
-        } catch (org.cmglab.proto.token.SiteTokenException e) {
-            log.warn("{}", e.preAuthLogLine());
-            throw new IllegalArgumentException(e.preAuthLogLine());
-        }
-        java.security.cert.X509Certificate cert;
-        try {
-            cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-        } catch (java.security.cert.CertificateException e) {
-            throw new IllegalArgumentException("register-client-token: signingCertificate is not a PEM certificate");
-        }
-        String token = a.issueClientToken(smsId, cert);
-        log.info("Issued a client token to {} (registration stand-in, bulk token accepted)",
-                org.cmglab.proto.token.SiteTokenService.deviceId(smsId));
-        return Map.of("clientToken", token);
     }
 }
