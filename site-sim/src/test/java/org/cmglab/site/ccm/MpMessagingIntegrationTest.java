@@ -307,6 +307,15 @@ class MpMessagingIntegrationTest {
         // malformed multipart
         assertThat(ccmPost("/ccm_system/request", "garbage".getBytes(StandardCharsets.US_ASCII), Map.of())
                 .statusCode()).isEqualTo(400);
+        // wrong UTF-16: an odd number of body bytes (uncompressed)
+        byte[] odd = {'<', 0, 'A'};
+        byte[] oddMsg = CcmMessage.frame(reg.header().toBuilder().body(1, 0).zlibCompressed(false).build(), odd);
+        assertThat(ccmPost("/ccm_system/request", oddMsg, Map.of()).statusCode()).isEqualTo(400);
+        // registration without its SignatureValue
+        String unsigned = reg.bodyXml().replaceAll("<Signature>.*</Signature>", "");
+        byte[] up = CcmMessage.plainBody(unsigned);
+        byte[] unsignedMsg = CcmMessage.frame(reg.header().toBuilder().body(up.length - 2, 0).build(), Zlib.compress(up));
+        assertThat(ccmPost("/ccm_system/request", unsignedMsg, Map.of()).statusCode()).isEqualTo(403);
         // registration whose Data was changed after signing
         String tampered = reg.bodyXml().replace("CLIENT01", "EVIL0001");
         byte[] plain = CcmMessage.plainBody(tampered);
@@ -346,7 +355,7 @@ class MpMessagingIntegrationTest {
         byte[] xxeMsg = CcmMessage.frame(loc.header().toBuilder().body(xp.length - 2, 0).build(), Zlib.compress(xp));
         assertThat(ccmPost("/ccm_system/request", xxeMsg, Map.of()).statusCode()).isEqualTo(400);
         assertThat(messaging.refused()).containsKeys("400 BAD_ZLIB", "400 MALFORMED_MULTIPART", "403 BAD_SIGNATURE",
-                "403 UNKNOWN_CLIENT", "403 CLOCK_SKEW", "401 WINDOWS_AUTH", "401 TOKEN_MALFORMED", "400 BAD_XML");
+                "403 UNKNOWN_CLIENT", "403 CLOCK_SKEW", "401 WINDOWS_AUTH", "401 TOKEN_MALFORMED", "400 BAD_XML", "400 BAD_UTF16", "403 MISSING_SIGNATURE");
         // the MP still serves afterwards
         assertThat(register(client)).isNotBlank();
     }
