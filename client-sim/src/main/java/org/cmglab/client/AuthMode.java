@@ -37,7 +37,8 @@ interface AuthMode {
         return null;
     }
 
-    /** After a registration: the reply (it may carry a client token). */
-    default void registered(ClientIdentity identity, String replyXml) throws IOException {
+    /** After a registration: the reply (it may carry a client token). Null = ready for the next step. */
+    default Failure registered(ClientIdentity identity, String replyXml) throws IOException {
+        return null;
     }
 }

@@ -189,7 +189,12 @@ final class LifecycleCommand {
         Matcher a = Pattern.compile("ApprovalStatus=\"(\\d+)\"").matcher(xml);
         result.approved = a.find() && "1".equals(a.group(1));
         identity.saveSmsId(result.smsId);
-        auth.registered(identity, xml);
+        AuthMode.Failure f = auth.registered(identity, xml);
+        if (f != null) {
+            msgLog.error("{} failed for --auth {}: {} {}", f.step(), auth.name(), f.status(), f.error());
+            result.fail(f.step(), f.kind(), f.status(), f.error());
+            return false;
+        }
         regLog.info("[RegTask] - Client is registered. Server assigned ClientID is {}. Approval status {}",
                 result.smsId, a.find(0) ? a.group(1) : "?");
         return true;

@@ -17,9 +17,10 @@ import org.cmglab.proto.pki.IssuedCert;
  * {@code entra} and {@code token}: server-auth TLS on {@code CCM_Proxy_ServerAuth}, messaging on
  * {@code ccm_system_tokenauth} with {@code Authorization: Bearer <CCM token>} and {@code CcmTokenAuth: 1}. The CCM
  * token comes from {@link TokenAcquisition} in {@link #prepare}: cached, or renewed when it is within
- * {@link TokenStore#RENEW_BEFORE} of expiry (Entra device token or client token at {@code CCM_STS}; without a client
- * token, {@code token} first registers with the bulk token). A client token in a later registration reply replaces
- * the stored one.
+ * {@link TokenStore#RENEW_BEFORE} of expiry (Entra device token or client token at {@code CCM_STS}). {@code token}
+ * without a stored client token presents the bulk token to the first registration instead and, with the client
+ * token of its reply, gets the CCM token right after it ({@link #registered}). A client token in any registration
+ * reply replaces the stored one.
  */
 final class TokenAuthMode implements AuthMode {
     private final TokenAcquisition.Mode mode;
@@ -27,6 +28,8 @@ final class TokenAuthMode implements AuthMode {
     private final String bulkToken;
     private final Clock clock;
     private volatile String bearer;
+    /** The bearer is the bulk token until the registration reply brings a client token. */
+    private volatile boolean bulkPending;
 
     TokenAuthMode(TokenAcquisition.Mode mode, TokenAcquisition acquisition, String bulkTokenOrNull, Clock clock) {
         this.mode = Objects.requireNonNull(mode, "mode");
@@ -77,6 +80,16 @@ final class TokenAuthMode implements AuthMode {
 
     @Override
     public Failure prepare(ClientIdentity identity) throws IOException {
+        TokenStore store = new TokenStore(identity.dir(), clock);
+        if (mode == TokenAcquisition.Mode.TOKEN && store.clientToken() == null && bulkToken != null) {
+            bearer = bulkToken; // registration (MP_ClientRegistration on ccm_system_tokenauth) accepts a bulk token
+            bulkPending = true;
+            return null;
+        }
+        return ccmToken(identity);
+    }
+
+    private Failure ccmToken(ClientIdentity identity) throws IOException {
         TokenResult r = acquisition.acquire(identity, new TokenAcquisition.Options(mode, bulkToken, false));
         if (!"NONE".equals(r.failure())) {
             MpListResult.Failure kind = switch (r.failure()) {
@@ -98,10 +111,19 @@ final class TokenAuthMode implements AuthMode {
     }
 
     @Override
-    public void registered(ClientIdentity identity, String replyXml) throws IOException {
+    public Failure registered(ClientIdentity identity, String replyXml) throws IOException {
         Matcher m = ClientRegistrar.CLIENT_TOKEN.matcher(replyXml);
         if (m.find()) {
             new TokenStore(identity.dir(), clock).saveClientToken(m.group(1));
         }
+        if (!bulkPending) {
+            return null;
+        }
+        bulkPending = false;
+        if (m.find(0)) {
+            return ccmToken(identity); // CCM_STS with the new client token
+        }
+        return new Failure("registration", 200, "the registration reply has no ClientToken",
+                MpListResult.Failure.BAD_REPLY);
     }
 }

@@ -167,8 +167,9 @@ class ClientLifecycleE2ETest {
      * {@code CCM_Proxy_ServerAuth} / {@code ccm_system_tokenauth} with a CCM token, the SUP's GetConfig at the
      * ServerAuth WSUS URL; asserted on the RESULT, the MP's counters and the CMG's and MP's flow events.
      */
-    JsonNode tokenLifecycle(String mode, String expectedCmgAuth, int registrations, int stsCalls, List<String> extra)
-            throws Exception {
+    JsonNode tokenLifecycle(String mode, String expectedCmgAuth, boolean bulkRegistration, int stsCalls,
+                            List<String> extra) throws Exception {
+        int registrations = 1;
         JsonNode before = mpMessaging();
         String trace = TraceContext.newTraceId();
         List<String> args = new java.util.ArrayList<>(List.of("--auth", mode, "--state",
@@ -206,11 +207,14 @@ class ClientLifecycleE2ETest {
                 .hasSize(stsCalls);
         assertThat(atMp).extracting(FlowEvent::detail).filteredOn(d -> d.startsWith("CCM_POST /ccm_system/request"))
                 .isEmpty();
-        // the CMG checked a CCM token on the lifecycle's 5 messages, 3 policy bodies and the SUP call (a first
-        // registration with the bulk token shows as such)
+        // the CMG checked a CCM token on the lifecycle's 5 messages (4 when the bulk token registered), 3 policy
+        // bodies and the SUP call
         List<FlowEvent> atCmg = events.stream().filter(e -> e.step().equals("F3") && e.phase().equals("request")
                 && e.component().startsWith("cmg-service")).toList();
-        assertThat(atCmg).filteredOn(e -> e.auth() != null && e.auth().startsWith(expectedCmgAuth)).hasSize(5 + 3 + 1);
+        assertThat(atCmg).filteredOn(e -> e.auth() != null && e.auth().startsWith(expectedCmgAuth))
+                .hasSize((bulkRegistration ? 4 : 5) + 3 + 1);
+        assertThat(atCmg).filteredOn(e -> e.auth() != null && e.auth().startsWith("bulk registration token"))
+                .hasSize(bulkRegistration ? 1 : 0);
         assertThat(atCmg).filteredOn(e -> e.detail() != null && (e.detail().contains("/ccm_system_tokenauth/")
                 || e.detail().contains(".sms_pol") || e.detail().contains("client.asmx")))
                 .hasSize(4 + registrations + 3 + 1)
@@ -225,7 +229,7 @@ class ClientLifecycleE2ETest {
     @Test
     @Order(3)
     void entraLifecycleThroughTheCmg() throws Exception {
-        tokenLifecycle("entra", "CCM token (UDA)", 1, 1, List.of());
+        tokenLifecycle("entra", "CCM token (UDA)", false, 1, List.of());
         assertThat(log("CCM_STS.log")).contains("Validated AAD token. TokenType: UDA");
     }
 
@@ -236,14 +240,14 @@ class ClientLifecycleE2ETest {
                 Path.of(plan.tokenSigningTls().keyFile()));
         String bulk = SiteTokenService.forSigning(signing, LabPlan.HIERARCHY_ID, java.time.Clock.systemUTC(),
                 SiteTokenService.DEFAULT_SKEW).issueBulk(Duration.ofMinutes(60)).token();
-        // the bulk token registers once (MP_ClientRegistration → ClientToken), CCM_STS turns the client token into a
-        // Device CCM token, the lifecycle's register step then re-registers with that CCM token: 2 registrations
-        JsonNode r = tokenLifecycle("token", "CCM token (Device)", 2, 1, List.of("--bulk-token", bulk));
+        // the register step presents the bulk token (MP_ClientRegistration → ClientToken), CCM_STS turns the client
+        // token into a Device CCM token, which every later request carries
+        JsonNode r = tokenLifecycle("token", "CCM token (Device)", true, 1, List.of("--bulk-token", bulk));
         assertThat(Files.readString(tmp.resolve("client-token").resolve("client-token.jwt"))).isNotBlank();
         assertThat(log("CCM_STS.log")).contains("Validated client token. TokenType: Device DeviceId "
                 + r.path("smsId").asText());
-        // a second run renews nothing: the cached CCM token and the stored client token serve it (1 registration)
-        tokenLifecycle("token", "CCM token (Device)", 1, 0, List.of());
+        // a second run needs no bulk token: the cached CCM token serves it (registration with the CCM token)
+        tokenLifecycle("token", "CCM token (Device)", false, 0, List.of());
     }
 
     static String log(String name) throws IOException {
