@@ -1,14 +1,19 @@
 package org.cmglab.client;
 
+import java.io.IOException;
 import java.util.Map;
+import org.cmglab.client.auth.ClientIdentity;
 import org.cmglab.proto.pki.IssuedCert;
 
 /**
  * How the client proves itself to the CMG (docs/client-auth.md): which proxy prefix it uses, which TLS client
- * certificate it presents and which headers it adds. {@code pki} is implemented ({@link PkiAuthMode}); {@code entra}
- * and {@code token} (CCM_STS, {@code CCM_Proxy_ServerAuth}, {@code ccm_system_tokenauth}) plug in here.
+ * certificate it presents and which headers it adds. {@code pki}: {@link PkiAuthMode}; {@code entra} and
+ * {@code token}: {@link TokenAuthMode} ({@code CCM_STS}, {@code CCM_Proxy_ServerAuth}, {@code ccm_system_tokenauth}).
  */
 interface AuthMode {
+    /** Why {@link #prepare} failed: the step, its HTTP status (0 without a response), the error and its kind. */
+    record Failure(String step, int status, String error, MpListResult.Failure kind) {}
+
     /** {@code pki}, {@code entra}, {@code token}. */
     String name();
 
@@ -26,4 +31,14 @@ interface AuthMode {
 
     /** For flow events: {@code PKI client certificate}, ... */
     String describe();
+
+    /** Before the first step: obtain (or renew) what the mode needs, e.g. a CCM token. Null = ready. */
+    default Failure prepare(ClientIdentity identity) throws IOException {
+        return null;
+    }
+
+    /** After a registration: the reply (it may carry a client token). Null = ready for the next step. */
+    default Failure registered(ClientIdentity identity, String replyXml) throws IOException {
+        return null;
+    }
 }

@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLException;
+import org.cmglab.client.auth.ClientIdentity;
 import org.cmglab.proto.ccm.CcmClientHeaders;
 import org.cmglab.proto.ccm.CcmFormatException;
 import org.cmglab.proto.ccm.CcmMessage;
@@ -56,7 +57,7 @@ final class LifecycleCommand {
     /** The category of the lab's secret policy (the network access account, as sccmwtf looks for it). */
     static final String SECRET_CATEGORY = "NAAConfig";
 
-    enum Step { REGISTER, POLICY, LOCATION }
+    enum Step { REGISTER, POLICY, LOCATION, SUP }
 
     private final ClientSimConfig config;
     private final AuthMode auth;
@@ -141,11 +142,18 @@ final class LifecycleCommand {
     int run(List<Step> steps) throws IOException, InterruptedException {
         clientLocLog.info("Assigned MP changed from <> to <{}>; {} management point is: {}{}", target.origin(),
                 direct ? "intranet" : "internet", target.origin(), prefix);
+        AuthMode.Failure prep = auth.prepare(identity);
+        if (prep != null) {
+            msgLog.error("{} failed for --auth {}: {} {}", prep.step(), auth.name(), prep.status(), prep.error());
+            result.fail(prep.step(), prep.kind(), prep.status(), prep.error());
+            steps = List.of();
+        }
         for (Step s : steps) {
             boolean ok = switch (s) {
                 case REGISTER -> register();
                 case POLICY -> policy();
                 case LOCATION -> location();
+                case SUP -> sup();
             };
             if (!ok) {
                 break;
@@ -181,8 +189,62 @@ final class LifecycleCommand {
         Matcher a = Pattern.compile("ApprovalStatus=\"(\\d+)\"").matcher(xml);
         result.approved = a.find() && "1".equals(a.group(1));
         identity.saveSmsId(result.smsId);
+        AuthMode.Failure f = auth.registered(identity, xml);
+        if (f != null) {
+            msgLog.error("{} failed for --auth {}: {} {}", f.step(), auth.name(), f.status(), f.error());
+            result.fail(f.step(), f.kind(), f.status(), f.error());
+            return false;
+        }
         regLog.info("[RegTask] - Client is registered. Server assigned ClientID is {}. Approval status {}",
                 result.smsId, a.find(0) ? a.group(1) : "?");
+        return true;
+    }
+
+    /**
+     * The SUP as the Windows Update Agent reaches it: {@code POST <WSUS URL>/ClientWebService/client.asmx}
+     * {@code GetConfig} at the URL the MP's WSUS location named (through the CMG, with the mode's headers).
+     */
+    private boolean sup() throws InterruptedException {
+        if (result.wsusUrl == null) {
+            return bad("sup", "no WSUS location (run location first)");
+        }
+        URI w = URI.create(result.wsusUrl);
+        String ns = "http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService";
+        String env = "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/"
+                + "soap/envelope/\"><soap:Body><GetConfig xmlns=\"" + ns + "\"><protocolVersion>1.20</protocolVersion>"
+                + "</GetConfig></soap:Body></soap:Envelope>";
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put("User-Agent", "Windows-Update-Agent/10.0.10011.16384 Client-Protocol/2.50");
+        h.put("Content-Type", "text/xml; charset=utf-8");
+        h.put("SOAPAction", "\"" + ns + "/GetConfig\"");
+        if (!direct) {
+            h.putAll(auth.headers());
+        }
+        String path = (w.getRawPath() == null ? "" : w.getRawPath()) + "/ClientWebService/client.asmx";
+        HttpExchange.Target t = target;
+        if (!w.getHost().equalsIgnoreCase(target.host())) {
+            boolean https = "https".equalsIgnoreCase(w.getScheme());
+            int port = w.getPort() > 0 ? w.getPort() : https ? 443 : 80;
+            try {
+                t = new HttpExchange.Target(w.getHost(), port, resolve(w.getHost(), port), config.sourceAddress(),
+                        https ? ssl(false) : null);
+            } catch (IOException | RuntimeException e) {
+                return bad("sup", "cannot reach " + result.wsusUrl + ": " + e.getMessage());
+            }
+        }
+        HttpExchange.Response r = send("sup", t, "POST", path, h, env.getBytes(StandardCharsets.UTF_8), "GetConfig");
+        if (r == null) {
+            return false;
+        }
+        if (r.status() != 200) {
+            return httpFailure("sup", r);
+        }
+        String body = new String(r.body(), StandardCharsets.UTF_8);
+        if (!body.contains("GetConfigResult")) {
+            return bad("sup", "GetConfig answered without GetConfigResult: " + abbreviate(body));
+        }
+        result.supGetConfig = "ok";
+        locLog.info("WSUS {} answered GetConfig", result.wsusUrl);
         return true;
     }
 
@@ -365,6 +427,12 @@ final class LifecycleCommand {
 
     private HttpExchange.Response send(String step, String method, String path, Map<String, String> headers,
                                        byte[] body, String what) throws InterruptedException {
+        return send(step, target, method, path, headers, body, what);
+    }
+
+    private HttpExchange.Response send(String step, HttpExchange.Target target, String method, String path,
+                                       Map<String, String> headers, byte[] body, String what)
+            throws InterruptedException {
         long start = System.nanoTime();
         HttpExchange.Response r = null;
         String error = null;

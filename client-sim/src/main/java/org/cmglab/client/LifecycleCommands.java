@@ -3,7 +3,15 @@ package org.cmglab.client;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.time.Clock;
+import org.cmglab.client.auth.ClientIdentity;
+import org.cmglab.client.auth.ClientRegistrar;
+import org.cmglab.client.auth.TokenAcquisition;
+import org.cmglab.client.auth.TokenHttp;
 import org.cmglab.proto.config.ClientSimConfig;
+import org.cmglab.proto.pki.TlsContexts;
+import org.cmglab.proto.runtime.LabHttpClient;
+import org.cmglab.proto.runtime.LabResolvers;
 import org.cmglab.proto.log.ProductLogs;
 import org.cmglab.proto.pki.IssuedCert;
 import org.cmglab.proto.runtime.ComponentRuntime;
@@ -20,8 +28,15 @@ final class LifecycleCommands {
     /** Options every lifecycle subcommand takes. */
     static final class Options {
         @Option(names = "--auth", defaultValue = "pki", paramLabel = "pki|entra|token",
-                description = "how the client authenticates to the CMG (default: pki; entra and token: not yet)")
+                description = "how the client authenticates to the CMG (default: pki)")
         String auth;
+
+        @Option(names = "--bulk-token", paramLabel = "<jwt>",
+                description = "--auth token: bulk registration token, used when no client token is stored yet")
+        String bulkToken;
+
+        @Option(names = "--bulk-token-file", paramLabel = "<file>", description = "file holding the bulk token")
+        Path bulkTokenFile;
 
         @Option(names = "--direct", description = "talk to the intranet MP (config mpUrl) instead of through the CMG")
         boolean direct;
@@ -58,10 +73,9 @@ final class LifecycleCommands {
                 for (String log : List.of("ClientLocation", "LocationServices", "ClientIDManagerStartup", "PolicyAgent")) {
                     runtime.onClose(ProductLogs.attach(runtime.logDir(), log));
                 }
-                AuthMode auth = authMode(o.auth, config, o.direct);
-                Path state = o.state != null ? o.state
-                        : Path.of(config.stateDir() != null ? config.stateDir() : ".cmglab/client-sim");
-                ClientIdentity identity = ClientIdentity.loadOrCreate(state.resolve(config.name()));
+                AuthMode auth = authMode(o, config, runtime, trace);
+                ClientIdentity identity = ClientIdentity.loadOrCreate(o.state != null ? o.state
+                        : ClientIdentity.stateDir(config));
                 return new LifecycleCommand(config, auth, o.direct, identity, runtime.group(), runtime.events(),
                         parent.out, trace).run(steps());
             } finally {
@@ -69,7 +83,10 @@ final class LifecycleCommands {
             }
         }
 
-        private AuthMode authMode(String name, ClientSimConfig config, boolean direct) throws java.io.IOException {
+        private AuthMode authMode(Options o, ClientSimConfig config, ComponentRuntime runtime, String trace)
+                throws java.io.IOException {
+            String name = o.auth;
+            boolean direct = o.direct;
             switch (name) {
                 case "pki" -> {
                     if (config.clientTls() == null && direct) {
@@ -82,8 +99,27 @@ final class LifecycleCommands {
                     return new PkiAuthMode(IssuedCert.readPem(Path.of(config.clientTls().certFile()),
                             Path.of(config.clientTls().keyFile())));
                 }
-                case "entra", "token" -> throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--auth " + name + " is not implemented yet (only pki)");
+                case "entra", "token" -> {
+                    if (config.tokens() == null) {
+                        throw new CommandLine.ParameterException(spec.commandLine(),
+                                "--auth " + name + " needs the tokens section in the config");
+                    }
+                    if (o.bulkToken != null && o.bulkTokenFile != null) {
+                        throw new CommandLine.ParameterException(spec.commandLine(),
+                                "--bulk-token contradicts --bulk-token-file");
+                    }
+                    String bulk = o.bulkTokenFile == null ? o.bulkToken
+                            : java.nio.file.Files.readString(o.bulkTokenFile, java.nio.charset.StandardCharsets.US_ASCII)
+                            .strip();
+                    LabHttpClient http = new LabHttpClient(runtime.group(),
+                            TlsContexts.client(MplistCommand.trustRoots(config.trustRoots()), null),
+                            LabResolvers.forConfig(config.hosts(), config.dnsServer()));
+                    TokenHttp th = new TokenHttp(http, runtime.events(), trace);
+                    TokenAcquisition acq = new TokenAcquisition(config, th, ClientRegistrar.throughCmg(th, config),
+                            Clock.systemUTC());
+                    return new TokenAuthMode("entra".equals(name) ? TokenAcquisition.Mode.ENTRA
+                            : TokenAcquisition.Mode.TOKEN, acq, bulk, Clock.systemUTC());
+                }
                 default -> throw new CommandLine.ParameterException(spec.commandLine(),
                         "--auth " + name + " (expected: pki, entra or token)");
             }
@@ -118,12 +154,12 @@ final class LifecycleCommands {
     }
 
     @Command(name = "lifecycle", mixinStandardHelpOptions = true,
-            description = "register, policy and location in order.")
+            description = "register, policy, location and a SUP GetConfig (at the WSUS URL the MP named) in order.")
     static final class Lifecycle extends Base {
         @Override
         List<LifecycleCommand.Step> steps() {
             return List.of(LifecycleCommand.Step.REGISTER, LifecycleCommand.Step.POLICY,
-                    LifecycleCommand.Step.LOCATION);
+                    LifecycleCommand.Step.LOCATION, LifecycleCommand.Step.SUP);
         }
     }
 }

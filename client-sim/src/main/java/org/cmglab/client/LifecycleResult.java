@@ -24,6 +24,8 @@ public final class LifecycleResult {
     public String internetMp;
     public String siteCode;
     public String wsusUrl;
+    /** {@code ok} when the SUP answered {@code GetConfig} at {@link #wsusUrl}. */
+    public String supGetConfig;
     public List<String> steps = new ArrayList<>();
     /** The step that failed, with its HTTP status (0 without a response) and why. */
     public String failedStep;

@@ -79,8 +79,7 @@ final class TokenCommand implements Callable<Integer> {
                     TlsContexts.client(MplistCommand.trustRoots(config.trustRoots()), null),
                     LabResolvers.forConfig(config.hosts(), config.dnsServer()));
             TokenHttp th = new TokenHttp(http, runtime.events(), traceId);
-            ClientRegistrar registrar = config.tokens().siteAdmin() == null ? null
-                    : ClientRegistrar.siteAdminStandIn(th, config.tokens().siteAdmin());
+            ClientRegistrar registrar = ClientRegistrar.throughCmg(th, config);
             TokenResult r = new TokenAcquisition(config, th, registrar, Clock.systemUTC())
                     .acquire(new TokenAcquisition.Options(mode, bulk, renew));
             parent.out.println("RESULT " + Json.writeCompact(r));

@@ -105,7 +105,8 @@ class LifecycleCommandTest {
                     case "EnumerateMPLocationRequest" -> "<MPLocationReply><Sites><Site><LocationRecords><LocationRecord>"
                             + "<URL Name=\"HTTP://mp01\"/></LocationRecord></LocationRecords></Site></Sites></MPLocationReply>";
                     case "SiteInformationRequest" -> "<SiteInfoReply><Site><Code>P01</Code></Site></SiteInfoReply>";
-                    default -> "<WSUSLocationReply><Sites><Site><LocationRecords><LocationRecord WSUSURL=\"https://sup01:8531\""
+                    default -> "<WSUSLocationReply><Sites><Site><LocationRecords><LocationRecord WSUSURL=\"http://sup01:"
+                            + ((java.net.InetSocketAddress) server.localAddress()).getPort() + "\""
                             + " ServerName=\"sup01\" Version=\"9128\"/></LocationRecords></Site></Sites></WSUSLocationReply>";
                 };
                 if (root.equals("ClientRegistrationRequest")) {
@@ -115,6 +116,10 @@ class LifecycleCommandTest {
                 body = CcmMessage.frame(CcmMsgHeader.builder().body(plain.length - 2, 0).zlibCompressed(true).build(),
                         Zlib.compress(plain));
                 type = CcmMultipart.CONTENT_TYPE;
+            } else if (req.method().name().equals("POST")) { // the SUP's client web service
+                seen.add("POST " + req.uri() + " " + req.headers().get("SOAPAction"));
+                body = ("<soap:Envelope><soap:Body><GetConfigResponse><GetConfigResult/></GetConfigResponse>"
+                        + "</soap:Body></soap:Envelope>").getBytes(StandardCharsets.UTF_8);
             } else {
                 seen.add("GET " + req.uri() + (req.headers().contains(CcmClientHeaders.CLIENT_TOKEN) ? " ClientToken" : ""));
                 String token = req.headers().get(CcmClientHeaders.CLIENT_TOKEN);
@@ -158,7 +163,7 @@ class LifecycleCommandTest {
     Run run(String... args) throws Exception {
         int port = ((java.net.InetSocketAddress) server.localAddress()).getPort();
         ClientSimConfig c = new ClientSimConfig("client01.corp.contoso.com", "127.0.0.1", "cmg.example", 443, "1",
-                null, List.of(), Map.of("mp01.corp.contoso.com", "127.0.0.1"), dir.resolve("logs").toString(), null,
+                null, List.of(), Map.of("mp01.corp.contoso.com", "127.0.0.1", "sup01", "127.0.0.1"), dir.resolve("logs").toString(), null,
                 "http://mp01.corp.contoso.com:" + port, "P01", dir.resolve("state").toString());
         Path cfg = dir.resolve("client.json");
         Json.writeFile(cfg, c);
@@ -189,9 +194,13 @@ class LifecycleCommandTest {
         assertThat(seen).anyMatch(s -> s.startsWith("GET /SMS_MP/.sms_pol?%7BA%7D.SHA256:") && s.endsWith("ClientToken"));
         assertThat(r.result().path("smsId").asText()).isEqualTo(SMSID);
         assertThat(r.result().path("secretPolicyAccount").asText()).isEqualTo("CORP\\svc-cmglab-naa");
-        assertThat(r.result().path("wsusUrl").asText()).isEqualTo("https://sup01:8531");
+        String sup = "http://sup01:" + ((java.net.InetSocketAddress) server.localAddress()).getPort();
+        assertThat(r.result().path("wsusUrl").asText()).isEqualTo(sup);
+        assertThat(seen).contains("POST /ClientWebService/client.asmx "
+                + "\"http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService/GetConfig\"");
+        assertThat(r.result().path("supGetConfig").asText()).isEqualTo("ok");
         assertThat(Files.readString(dir.resolve("state/client01.corp.contoso.com/smsid")).trim()).isEqualTo(SMSID);
-        assertThat(Files.readString(dir.resolve("logs/LocationServices.log"))).contains("WSUS Path='https://sup01:8531'");
+        assertThat(Files.readString(dir.resolve("logs/LocationServices.log"))).contains("WSUS Path='" + sup + "'");
         // the next run reuses the ConfigMgr Client certificate and the stored SMSID
         X509Certificate first = clientCert.get();
         Run p = run("policy", "--direct");

@@ -230,6 +230,15 @@ class CmgServiceIntegrationTest {
         TlsTestClient.Raw r = get(client, "/CCM_Proxy_MutualAuth/72057594037927999/SMS_MP/.sms_aut?MPLIST", "");
         assertThat(r.statusLine()).isEqualTo("HTTP/1.1 404 CMGService_UnknownEndpoint");
         assertThat(get(client, "/nothing/here", "").status()).isEqualTo(404);
+        // path traversal out of the role's folder: 400 before anything is forwarded (reason in the log and event)
+        for (String bad : List.of("/SMS_MP/../../windows/win.ini", "/SMS_MP/%2e%2e/%2E%2E/x", "/SMS_MP/..%2F..%2Fx",
+                "/SMS_MP/..%5Cx", "/SMS_MP/%zz")) {
+            TlsTestClient.Raw t = get(client, "/CCM_Proxy_MutualAuth/" + ROLE + bad, "");
+            assertThat(t.statusLine()).as(bad).isEqualTo("HTTP/1.1 400 Bad Request");
+            assertThat(t.body()).as(bad).containsAnyOf("path traversal", "bad percent escape");
+        }
+        assertThat(get(client, "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST&x=..", "").status())
+                .as("'..' in the query is not a path").isNotEqualTo(400);
         await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().isEmpty());
         TlsTestClient.Raw none = get(client, "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST", "");
         assertThat(none.statusLine()).isEqualTo("HTTP/1.1 503 CMGService_NoConnectionPoint");

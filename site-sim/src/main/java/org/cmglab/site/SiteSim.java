@@ -16,7 +16,6 @@ import java.util.Map;
 import org.cmglab.proto.config.MpMessagingConfig;
 import org.cmglab.proto.config.SiteSimConfig;
 import org.cmglab.proto.log.ProductLogs;
-import org.cmglab.site.ccm.BearerRecordingAuthenticator;
 import org.cmglab.site.ccm.CcmMessagingHandler;
 import org.cmglab.site.ccm.ContentLocationSource;
 import org.cmglab.site.ccm.MpMessaging;
@@ -83,13 +82,17 @@ public final class SiteSim implements AutoCloseable {
         MpRequestObserver observer = new MpRequestObserver(runtime.events(), identity.name(),
                 () -> holder[0] == null ? config.mp().port() : holder[0].boundAddress().getPort(), runtime.registry());
         MpMessagingConfig mc = config.messagingOrDefaults();
+        org.cmglab.site.sts.SiteTokenAuthority tokens = SiteTokenSetup.authority(config, runtime);
         MpMessaging messaging = new MpMessaging(config.siteCode(), identity.name(), identity.fqdn(), config.https(),
-                MP_VERSION, mc, new BearerRecordingAuthenticator(), ContentLocationSource.NONE, Clock.systemUTC());
+                MP_VERSION, mc, SiteTokenSetup.messageAuthenticator(tokens), ContentLocationSource.NONE,
+                Clock.systemUTC());
+        if (tokens != null) {
+            messaging.clientTokenIssuer(tokens::issueClientToken);
+        }
         for (String product : List.of("MP_RegistrationManager", "MP_Policy", "MP_Location")) {
             runtime.onClose(ProductLogs.attach(runtime.logDir(), product));
         }
         CcmMessagingHandler ccm = new CcmMessagingHandler(messaging, observer);
-        org.cmglab.site.sts.SiteTokenAuthority tokens = SiteTokenSetup.authority(config, runtime);
         io.netty.channel.ChannelHandler ccmSts = SiteTokenSetup.ccmSts(tokens, observer);
         holder[0] = ManagementPointServer.start(config.mp().socketAddress(), ssl, new SmsAutResponder(identity),
                 observer, runtime.group(), received, ccmSts, ccm);

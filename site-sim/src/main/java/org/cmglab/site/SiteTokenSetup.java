@@ -10,6 +10,8 @@ import org.cmglab.proto.config.SiteSimConfig;
 import org.cmglab.proto.log.ProductLog;
 import org.cmglab.proto.runtime.AdminAction;
 import org.cmglab.proto.runtime.ComponentRuntime;
+import org.cmglab.site.ccm.MessageAuthenticator;
+import org.cmglab.site.ccm.SiteTokenMessageAuthenticator;
 import org.cmglab.site.sts.CcmStsExchange;
 import org.cmglab.site.sts.CcmStsHandler;
 import org.cmglab.site.sts.SiteTokenAuthority;
@@ -40,6 +42,16 @@ final class SiteTokenSetup {
         return a;
     }
 
+    /**
+     * The MP's check of {@code ccm_system_tokenauth} messages: the site's tokens, or, when this site has no token
+     * signing key ({@code tokenAuth} absent), a refusal of every token message (401, reason logged).
+     */
+    static MessageAuthenticator messageAuthenticator(SiteTokenAuthority a) {
+        return a != null ? new SiteTokenMessageAuthenticator(a)
+                : r -> MessageAuthenticator.Decision.refuse(401, "NO_TOKEN_AUTH: token authentication is not"
+                + " configured on this MP (site-sim config has no tokenAuth)");
+    }
+
     static ChannelHandler ccmSts(SiteTokenAuthority a, MpRequestObserver observer) {
         return a == null ? null : new CcmStsHandler(new CcmStsExchange(a), observer);
     }
@@ -59,46 +71,6 @@ final class SiteTokenSetup {
             log.info("Bulk registration token {} {}", ids.get(0), added ? "blocked" : "was already blocked");
             return Map.of("uniqueId", ids.get(0), "blocked", true, "blockedTokens", a.tokens().blocked());
         });
-        m.put("register-client-token", (query, body) -> registerStandIn(a, body));
         return m;
-    }
-
-    /**
-     * Lab stand-in for token registration until MP_ClientRegistration issues client tokens: {@code POST
-     * /register-client-token} with {@code {"bulkToken":…, "smsId":"GUID:…", "signingCertificate":"<PEM>"}}. The bulk
-     * token is checked as registration checks it (expired, blocked, wrong type → 400 with the product's text); the
-     * answer is {@code {"clientToken":…}}, issued with {@link SiteTokenAuthority#issueClientToken}.
-     */
-    static Object registerStandIn(SiteTokenAuthority a, String body) throws Exception {
-        com.fasterxml.jackson.databind.JsonNode j;
-        try {
-            j = org.cmglab.proto.runtime.Json.MAPPER.readTree(body == null ? "" : body);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("register-client-token: body is not JSON (expected: {\"bulkToken\","
-                    + " \"smsId\", \"signingCertificate\"})");
-        }
-        String bulk = j == null ? null : j.path("bulkToken").asText(null);
-        String smsId = j == null ? null : j.path("smsId").asText(null);
-        String pem = j == null ? null : j.path("signingCertificate").asText(null);
-        if (bulk == null || smsId == null || pem == null) {
-            throw new IllegalArgumentException("register-client-token: bulkToken, smsId and signingCertificate are required");
-        }
-        try {
-            a.verifyBearer("Bearer " + bulk, org.cmglab.proto.token.TokenUse.REGISTRATION);
-        } catch (org.cmglab.proto.token.SiteTokenException e) {
-            log.warn("{}", e.preAuthLogLine());
-            throw new IllegalArgumentException(e.preAuthLogLine());
-        }
-        java.security.cert.X509Certificate cert;
-        try {
-            cert = (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-        } catch (java.security.cert.CertificateException e) {
-            throw new IllegalArgumentException("register-client-token: signingCertificate is not a PEM certificate");
-        }
-        String token = a.issueClientToken(smsId, cert);
-        log.info("Issued a client token to {} (registration stand-in, bulk token accepted)",
-                org.cmglab.proto.token.SiteTokenService.deviceId(smsId));
-        return Map.of("clientToken", token);
     }
 }

@@ -15,7 +15,9 @@ import org.cmglab.lab.LabPlan;
 import org.cmglab.lab.LabProcesses;
 import org.cmglab.proto.flow.FlowEvent;
 import org.cmglab.proto.flow.TraceContext;
+import org.cmglab.proto.pki.IssuedCert;
 import org.cmglab.proto.runtime.Json;
+import org.cmglab.proto.token.SiteTokenService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -87,7 +89,9 @@ class ClientLifecycleE2ETest {
         assertThat(run.exitCode()).as("client-sim output:\n%s", run.output()).isZero();
         JsonNode r = run.result();
         assertThat(r.path("route").asText()).isEqualTo("cmg");
-        assertThat(r.path("steps")).extracting(JsonNode::asText).containsExactly("register", "policy", "location");
+        assertThat(r.path("steps")).extracting(JsonNode::asText)
+                .containsExactly("register", "policy", "location", "sup");
+        assertThat(r.path("supGetConfig").asText()).isEqualTo("ok");
         assertThat(r.path("smsId").asText()).matches("GUID:[0-9A-F-]{36}");
         assertThat(r.path("approved").asBoolean()).isTrue();
         assertThat(r.path("policies")).hasSize(3).allSatisfy(p -> {
@@ -120,9 +124,9 @@ class ClientLifecycleE2ETest {
                 .filteredOn(d -> d.startsWith("GET /SMS_MP/.sms_pol?")).hasSize(3);
         assertThat(atMp).allSatisfy(e -> assertThat(e.status()).isEqualTo(200));
         assertThat(events).filteredOn(e -> e.step().equals("F3") && e.phase().equals("request")
-                && e.component().startsWith("cmg-service")).hasSize(8)
+                && e.component().startsWith("cmg-service")).hasSize(9)
                 .allSatisfy(e -> assertThat(e.auth()).isEqualTo("PKI client certificate"));
-        assertThat(events).filteredOn(e -> e.component().equals("client-sim")).hasSize(8)
+        assertThat(events).filteredOn(e -> e.component().equals("client-sim")).hasSize(9)
                 .allSatisfy(e -> assertThat(e.outcome()).isEqualTo("ok"));
 
         // both sides wrote their CMTrace logs
@@ -153,13 +157,97 @@ class ClientLifecycleE2ETest {
         assertThat(lab.collectEvents(trace).events()).filteredOn(e -> e.component().startsWith("cmg-service")).isEmpty();
     }
 
+    /** What the MP counted so far for {@code key} under {@code messages}. */
+    static long mpCount(JsonNode messaging, String key) {
+        return messaging.path("messages").path(key).asLong(0);
+    }
+
+    /**
+     * {@code lifecycle --auth entra|token} through the CMG with its own client state folder: the full lifecycle on
+     * {@code CCM_Proxy_ServerAuth} / {@code ccm_system_tokenauth} with a CCM token, the SUP's GetConfig at the
+     * ServerAuth WSUS URL; asserted on the RESULT, the MP's counters and the CMG's and MP's flow events.
+     */
+    JsonNode tokenLifecycle(String mode, String expectedCmgAuth, boolean bulkRegistration, int stsCalls,
+                            List<String> extra) throws Exception {
+        int registrations = 1;
+        JsonNode before = mpMessaging();
+        String trace = TraceContext.newTraceId();
+        List<String> args = new java.util.ArrayList<>(List.of("--auth", mode, "--state",
+                tmp.resolve("client-" + mode).toString()));
+        args.addAll(extra);
+        ClientRun run = lab.runClientCommand(plan.configFile(LabPlan.CLIENT_SIM), "lifecycle", trace, args);
+        assertThat(run.exitCode()).as("client-sim output:\n%s", run.output()).isZero();
+        JsonNode r = run.result();
+        assertThat(r.path("auth").asText()).isEqualTo(mode);
+        assertThat(r.path("route").asText()).isEqualTo("cmg");
+        assertThat(r.path("steps")).extracting(JsonNode::asText).containsExactly("register", "policy", "location", "sup");
+        assertThat(r.path("approved").asBoolean()).isTrue();
+        assertThat(r.path("policies")).filteredOn(p -> p.path("secret").asBoolean()).singleElement()
+                .satisfies(p -> assertThat(p.path("decrypted").asBoolean()).isTrue());
+        assertThat(r.path("secretPolicyAccount").asText()).isEqualTo("CORP\\svc-cmglab-naa");
+        String cmg = LabPlan.SERVICE_NAME + (plan.port(443) == 443 ? "" : ":" + plan.port(443));
+        assertThat(r.path("wsusUrl").asText()).isEqualTo("https://" + cmg + "/CCM_Proxy_ServerAuth/" + SUP_ROLE_ID);
+        assertThat(r.path("supGetConfig").asText()).isEqualTo("ok");
+        String smsId = r.path("smsId").asText();
+        assertThat(Files.readString(tmp.resolve("client-" + mode).resolve("smsid")).strip()).isEqualTo(smsId);
+
+        JsonNode after = mpMessaging();
+        assertThat(mpCount(after, "MP_ClientRegistration") - mpCount(before, "MP_ClientRegistration"))
+                .isEqualTo(registrations);
+        assertThat(mpCount(after, "MP_PolicyManager") - mpCount(before, "MP_PolicyManager")).isEqualTo(1);
+        assertThat(mpCount(after, "MP_LocationManager") - mpCount(before, "MP_LocationManager")).isEqualTo(3);
+        assertThat(mpCount(after, ".sms_pol") - mpCount(before, ".sms_pol")).isEqualTo(3);
+
+        List<FlowEvent> events = lab.collectEvents(trace).events();
+        List<FlowEvent> atMp = events.stream().filter(e -> e.step().equals("F5") && e.phase().equals("request")
+                && e.component().equals("site-sim")).toList();
+        assertThat(atMp).extracting(FlowEvent::detail)
+                .filteredOn(d -> d.startsWith("CCM_POST /ccm_system_tokenauth/request")).hasSize(4 + registrations);
+        assertThat(atMp).extracting(FlowEvent::detail).filteredOn(d -> d.startsWith("POST /CCM_STS"))
+                .hasSize(stsCalls);
+        assertThat(atMp).extracting(FlowEvent::detail).filteredOn(d -> d.startsWith("CCM_POST /ccm_system/request"))
+                .isEmpty();
+        // the CMG checked a CCM token on the lifecycle's 5 messages (4 when the bulk token registered), 3 policy
+        // bodies and the SUP call
+        List<FlowEvent> atCmg = events.stream().filter(e -> e.step().equals("F3") && e.phase().equals("request")
+                && e.component().startsWith("cmg-service")).toList();
+        assertThat(atCmg).filteredOn(e -> e.auth() != null && e.auth().startsWith(expectedCmgAuth))
+                .hasSize((bulkRegistration ? 4 : 5) + 3 + 1);
+        assertThat(atCmg).filteredOn(e -> e.auth() != null && e.auth().startsWith("bulk registration token"))
+                .hasSize(bulkRegistration ? 1 : 0);
+        assertThat(atCmg).filteredOn(e -> e.detail() != null && (e.detail().contains("/ccm_system_tokenauth/")
+                || e.detail().contains(".sms_pol") || e.detail().contains("client.asmx")))
+                .hasSize(4 + registrations + 3 + 1)
+                .allSatisfy(e -> assertThat(e.auth()).satisfiesAnyOf(a -> assertThat(a).startsWith(expectedCmgAuth),
+                        a -> assertThat(a).startsWith("bulk registration token")));
+        assertThat(atCmg).noneSatisfy(e -> assertThat(e.detail()).contains("CCM_Proxy_MutualAuth"));
+        assertThat(log("MP_RegistrationManager.log")).contains("issued a client token to " + smsId);
+        assertThat(log("LocationServices.log")).contains("WSUS Path='https://" + cmg + "/CCM_Proxy_ServerAuth/");
+        return r;
+    }
+
     @Test
     @Order(3)
-    void unsupportedAuthModeIsAUsageError() throws Exception {
-        ClientRun run = lab.runClientCommand(plan.configFile(LabPlan.CLIENT_SIM), "lifecycle",
-                TraceContext.newTraceId(), List.of("--auth", "token"));
-        assertThat(run.exitCode()).as(run.output()).isEqualTo(2);
-        assertThat(run.output()).contains("not implemented yet");
+    void entraLifecycleThroughTheCmg() throws Exception {
+        tokenLifecycle("entra", "CCM token (UDA)", false, 1, List.of());
+        assertThat(log("CCM_STS.log")).contains("Validated AAD token. TokenType: UDA");
+    }
+
+    @Test
+    @Order(4)
+    void bulkTokenLifecycleThroughTheCmg() throws Exception {
+        IssuedCert signing = IssuedCert.readPem(Path.of(plan.tokenSigningTls().certFile()),
+                Path.of(plan.tokenSigningTls().keyFile()));
+        String bulk = SiteTokenService.forSigning(signing, LabPlan.HIERARCHY_ID, java.time.Clock.systemUTC(),
+                SiteTokenService.DEFAULT_SKEW).issueBulk(Duration.ofMinutes(60)).token();
+        // the register step presents the bulk token (MP_ClientRegistration → ClientToken), CCM_STS turns the client
+        // token into a Device CCM token, which every later request carries
+        JsonNode r = tokenLifecycle("token", "CCM token (Device)", true, 1, List.of("--bulk-token", bulk));
+        assertThat(Files.readString(tmp.resolve("client-token").resolve("client-token.jwt"))).isNotBlank();
+        assertThat(log("CCM_STS.log")).contains("Validated client token. TokenType: Device DeviceId "
+                + r.path("smsId").asText());
+        // a second run needs no bulk token: the cached CCM token serves it (registration with the CCM token)
+        tokenLifecycle("token", "CCM token (Device)", false, 0, List.of());
     }
 
     static String log(String name) throws IOException {

@@ -22,17 +22,24 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.cmglab.lab.ClientRun;
 import org.cmglab.lab.ComponentProcess;
 import org.cmglab.lab.LabPlan;
 import org.cmglab.lab.LabProcesses;
+import org.cmglab.proto.ccm.CcmClientHeaders;
+import org.cmglab.proto.ccm.CcmMultipart;
+import org.cmglab.proto.ccm.ClientRequests;
+import org.cmglab.proto.ccm.ClientSigningCert;
 import org.cmglab.proto.config.Endpoint;
-import org.cmglab.proto.config.NetworkDeviceConfig;
 import org.cmglab.proto.config.NetworkDeviceConfig.Hop;
+import org.cmglab.proto.config.NetworkDeviceConfig;
 import org.cmglab.proto.config.TlsFiles;
 import org.cmglab.proto.flow.TraceContext;
 import org.cmglab.proto.pki.CertSpec;
+import org.cmglab.proto.pki.IssuedCert;
 import org.cmglab.proto.pki.LabCa;
 import org.cmglab.proto.runtime.Json;
 import org.junit.jupiter.api.AfterAll;
@@ -236,12 +243,19 @@ class HeaderVerbMatrixE2ETest {
     @Test
     @Order(1)
     void everyVerbAndHeaderArrivesUnchangedAtTheMpThroughTheDeviceInBothPlaces() throws Exception {
-        String body = "<Msg SchemaVersion=\"1.1\"><ID>{00000000-0000-0000-0000-000000000001}</ID></Msg>";
-        record Case(String verb, String path, List<String> extra, String body, int expectStatus) {}
+        // a real CcmMessaging message (SiteInformationRequest for MP_LocationManager: multipart/mixed, UTF-16 header,
+        // zlib-compressed UTF-16 body), so CCM_POST is answered 200 by the MP's messaging
+        ClientSigningCert.Generated anyKey = ClientSigningCert.generate(java.time.Instant.now());
+        byte[] message = new ClientRequests("MATRIX01", "matrix01.corp.contoso.com", LabPlan.MP_FQDN, LabPlan.SITE_CODE,
+                anyKey.keyPair().getPrivate(), anyKey.certificate()).siteInformation(null, java.time.Instant.now()).bytes();
+        Path messageFile = tmp.resolve("site-information.msg");
+        Files.write(messageFile, message);
+        record Case(String verb, String path, List<String> extra, Path body, int expectStatus) {}
         List<Case> cases = List.of(
                 new Case("GET", MP + "/SMS_MP/.sms_aut?MPLIST", List.of("Range=bytes=0-99"), null, 200),
                 new Case("HEAD", CONTENT, List.of("Range=bytes=0-99"), null, 200),
-                new Case("CCM_POST", MP + "/ccm_system/request", List.of("Range=bytes=0-99"), body, -1),
+                new Case("CCM_POST", MP + "/ccm_system/request", List.of("Range=bytes=0-99",
+                        "Content-Type=" + CcmMultipart.CONTENT_TYPE), messageFile, 200),
                 new Case("BITS_POST", MP + "/CCM_Incoming/{5B0E3C2A}.xml", List.of("Range=bytes=0-99",
                         "BITS-Packet-Type=Ping"), null, 200),
                 new Case("PROPFIND", MP + "/SMS_DP_SMSPKG$/P0100001", List.of("Range=bytes=0-99", "Depth=1"), null, 207));
@@ -249,14 +263,12 @@ class HeaderVerbMatrixE2ETest {
             String trace = TraceContext.newTraceId();
             List<String> args = new ArrayList<>(List.of("--verb", c.verb(), "--path", c.path(), "--via", via));
             if (c.body() != null) {
-                args.addAll(List.of("--body-text", c.body()));
+                args.addAll(List.of("--body-file", c.body().toString()));
             }
             Probe p = probe(trace, arr(withHeaders(args, c.extra().toArray(new String[0]))));
-            if (c.expectStatus() > 0) {
-                assertThat(p.status()).as("%s %s:\n%s", c.verb(), c.path(), p.output()).isEqualTo(c.expectStatus());
-            } else {
-                assertThat(p.status()).as("%s answered by the MP:\n%s", c.verb(), p.output()).isPositive();
-                assertThat(p.result().path("bodyText").asText("")).doesNotContain("network device");
+            assertThat(p.status()).as("%s %s:\n%s", c.verb(), c.path(), p.output()).isEqualTo(c.expectStatus());
+            if (c.verb().equals("CCM_POST")) {
+                assertThat(p.result().path("headers").path("content-type").asText()).startsWith("multipart/mixed");
             }
             List<JsonNode> got = atMp(trace);
             assertThat(got).as("%s at the MP", c.verb()).singleElement();
@@ -267,7 +279,7 @@ class HeaderVerbMatrixE2ETest {
             CCM_HEADERS.forEach((k, v) -> assertThat(h).as("%s: header %s at the MP", c.verb(), k).containsEntry(k, v));
             assertThat(h).containsEntry("Range", "bytes=0-99");
             if (c.body() != null) {
-                assertThat(rx.path("bodySha256").asText()).isEqualTo(sha256(c.body().getBytes(StandardCharsets.UTF_8)));
+                assertThat(rx.path("bodySha256").asText()).isEqualTo(sha256(Files.readAllBytes(c.body())));
             }
             // the request crossed the device twice: client → CMG and connection point → MP
             List<String> steps = new ArrayList<>();
@@ -341,27 +353,54 @@ class HeaderVerbMatrixE2ETest {
         assertThat(status("client-cmg").path("rules").path("stripHeaders")).isEmpty();
     }
 
+    /** {@code --path <policy> --via <device>} with the four CCMClient* headers signed now by {@code key}. */
+    static String[] signedPolicyGet(String path, String smsId, IssuedCert key) {
+        List<String> a = new ArrayList<>(List.of("--path", path, "--via", via));
+        CcmClientHeaders.ccmClient(smsId, key.privateKey(), java.time.Instant.now())
+                .forEach((k, v) -> a.addAll(List.of("--header", k + "=" + v)));
+        return arr(a);
+    }
+
+    static long mpRefused(String kind) throws Exception {
+        return Json.MAPPER.readTree(lab.adminGet(plan.siteSimAdmin(), "/status")).path("messaging").path("refused")
+                .path(kind).asLong(0);
+    }
+
     @Test
     @Order(11)
-    void strippingCcmClientTimestampSignatureRemovesItBeforeTheMp() throws Exception {
+    void strippingCcmClientTimestampSignatureMakesTheMpRefuseTheSignedPolicyRequest() throws Exception {
+        // a registered client (client-sim register, its own state folder) and headers really signed by its key
+        Path state = tmp.resolve("signed-client");
+        ClientRun reg = lab.runClientCommand(plan.configFile(LabPlan.CLIENT_SIM), "register", TraceContext.newTraceId(),
+                List.of("--auth", "pki", "--state", state.toString()));
+        assertThat(reg.exitCode()).as(reg.output()).isZero();
+        String smsId = Files.readString(state.resolve("smsid")).strip();
+        IssuedCert key = IssuedCert.readPem(state.resolve("signing.crt.pem"), state.resolve("signing.key.pem"));
+        String policy = "{" + UUID.nameUUIDFromBytes(("cmglab:" + LabPlan.SITE_CODE + ":policy:ClientAgentConfig")
+                .getBytes(StandardCharsets.UTF_8)) + "}";
+        String path = MP + "/SMS_MP/.sms_pol?" + policy;
+        Probe intact = probe(TraceContext.newTraceId(), signedPolicyGet(path, smsId, key));
+        assertThat(intact.status()).as("signed headers intact: the MP verifies them\n%s", intact.output()).isEqualTo(200);
+
         admin(deviceAdmin, "/strip?hop=cp-mp&header=CCMClientTimestampSignature");
         try {
+            long before = mpRefused("403 MISSING_SIGNATURE");
             String trace = TraceContext.newTraceId();
-            String path = MP + "/SMS_MP/.sms_pol?{00000000-0000-0000-0000-000000000001}.1_00";
-            Probe p = probe(trace, arr(withHeaders(List.of("--path", path, "--via", via))));
-            assertThat(p.status()).as(p.output()).isPositive();
+            Probe p = probe(trace, signedPolicyGet(path, smsId, key));
+            assertThat(p.status()).as("the MP refuses the request the device took the signature from:\n%s", p.output())
+                    .isEqualTo(403);
             Map<String, String> h = headers(atMp(trace).get(0));
-            // the MP's .sms_pol signature check (the messaging work) refuses such a request; here: the header is gone,
-            // the other four (and the 's' spelling, a different header) still arrive
-            assertThat(h).doesNotContainKey("CCMClientTimestampSignature")
-                    .containsEntry("CCMClientTimestampsSignature", CCM_HEADERS.get("CCMClientTimestampsSignature"))
-                    .containsEntry("CCMClientID", CCM_HEADERS.get("CCMClientID"))
-                    .containsEntry("CCMClientTimestamp", CCM_HEADERS.get("CCMClientTimestamp"));
+            assertThat(h).doesNotContainKey("CCMClientTimestampSignature").containsEntry("CCMClientID", smsId)
+                    .containsKeys("CCMClientIDSignature", "CCMClientTimestamp");
+            assertThat(mpRefused("403 MISSING_SIGNATURE")).as("counted (and logged) as MISSING_SIGNATURE")
+                    .isEqualTo(before + 1);
             assertThat(status("cp-mp").path("counters").path("stripped").path("ccmclienttimestampsignature").asLong())
                     .isPositive();
         } finally {
             admin(deviceAdmin, "/undo?hop=cp-mp");
         }
+        Probe again = probe(TraceContext.newTraceId(), signedPolicyGet(path, smsId, key));
+        assertThat(again.status()).as("rule undone:\n%s", again.output()).isEqualTo(200);
     }
 
     @Test

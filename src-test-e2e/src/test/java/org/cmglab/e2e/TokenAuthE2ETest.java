@@ -175,6 +175,11 @@ class TokenAuthE2ETest {
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.text("tokenType")).isEqualTo("Device");
         assertThat(Files.readString(tmp.resolve("client-token").resolve("client-token.jwt"))).isNotBlank();
+        // registered on MP_ClientRegistration through the CMG: the MP assigned the SMSID and issued the client token
+        String smsId = Files.readString(tmp.resolve("client-token").resolve("smsid")).strip();
+        assertThat(r.text("smsId")).isEqualTo(smsId);
+        assertThat(Files.readString(plan.logDir().resolve("MP_RegistrationManager.log")))
+                .contains("issued a client token to " + smsId);
         assertThat(stsLog()).contains("Created SCCM token, token type: Device");
 
         // a renewal uses the stored client token (no bulk token needed any more)
@@ -219,6 +224,8 @@ class TokenAuthE2ETest {
                 bulk.text("token"));
         assertThat(r.exit()).as(r.output()).isEqualTo(1);
         assertThat(r.text("step")).isEqualTo("registration");
-        assertThat(r.text("error")).contains("blocked");
+        assertThat(r.status()).as("the MP refuses a blocked bulk token on MP_ClientRegistration").isEqualTo(403);
+        assertThat(Files.readString(plan.logDir().resolve("MP_RegistrationManager.log")))
+                .contains("PreAuth token validation failed").contains(bulk.text("uniqueId") + " is blocked");
     }
 }

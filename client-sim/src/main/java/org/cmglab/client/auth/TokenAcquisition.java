@@ -8,8 +8,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -18,7 +18,6 @@ import java.util.Objects;
 import org.cmglab.proto.config.ClientSimConfig;
 import org.cmglab.proto.config.ClientTokenConfig;
 import org.cmglab.proto.pki.IssuedCert;
-import org.cmglab.proto.pki.Pem;
 import org.cmglab.proto.runtime.Json;
 import org.cmglab.proto.runtime.LabHttpClient;
 import org.cmglab.proto.token.ClientSignatures;
@@ -77,7 +76,11 @@ public final class TokenAcquisition {
     }
 
     public TokenResult acquire(Options o) throws IOException {
-        ClientIdentity id = ClientIdentity.loadOrCreate(Path.of(tokens.stateDir()));
+        return acquire(ClientIdentity.loadOrCreate(ClientIdentity.stateDir(config)), o);
+    }
+
+    /** As {@link #acquire(Options)} for an identity the caller already holds (the lifecycle's). */
+    public TokenResult acquire(ClientIdentity id, Options o) throws IOException {
         TokenStore store = new TokenStore(id.dir(), clock);
         String type = o.mode() == Mode.ENTRA ? "UDA" : "Device";
         String auth = o.mode().name().toLowerCase(Locale.ROOT);
@@ -147,9 +150,10 @@ public final class TokenAcquisition {
             }
             ClientRegistrar.Outcome reg = registrar.register(id, bulkToken);
             if (reg.clientToken() == null) {
-                log.error("Registration with the bulk token failed: {} {}", reg.status(), reg.detail());
-                return new TokenResult(http.traceId(), "token", reg.status(), reg.detail(), "registration", null, 0,
-                        id.smsId(), false, reg.detail(), "HTTP_STATUS");
+                String why = reg.detail() != null ? reg.detail() : "the registration reply has no ClientToken";
+                log.error("Registration with the bulk token failed: {} {}", reg.status(), why);
+                return new TokenResult(http.traceId(), "token", reg.status(), why, "registration", null, 0,
+                        id.smsId(), false, why, reg.status() == 200 ? "BAD_REPLY" : "HTTP_STATUS");
             }
             clientToken = reg.clientToken();
             store.saveClientToken(clientToken);
@@ -205,9 +209,5 @@ public final class TokenAcquisition {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
-    /** The PEM of the identity's signing certificate (for registration). */
-    static String signingPem(ClientIdentity id) {
-        return Pem.toPem(id.signing().certificate());
-    }
 
 }

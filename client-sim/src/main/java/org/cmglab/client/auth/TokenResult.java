@@ -14,17 +14,19 @@ package org.cmglab.client.auth;
  * @param smsId     the client's SMSID
  * @param renewed   true when a new CCM token was obtained, false when the cached one was still good
  * @param error     what went wrong, or null
- * @param failure   {@code NONE}, {@code HTTP_STATUS}, {@code TLS}, {@code CONNECT}, {@code NO_RESPONSE} or {@code USAGE}
+ * @param failure   {@code NONE}, {@code HTTP_STATUS}, {@code TLS}, {@code CONNECT}, {@code NO_RESPONSE}, {@code USAGE} or
+ *                  {@code BAD_REPLY} (a 200 registration reply without a client token)
  */
 public record TokenResult(String traceId, String auth, int status, String reason, String step, String tokenType,
                           long expiresIn, String smsId, boolean renewed, String error, String failure) {
 
-    /** 0 (token), 1 (HTTP error), 2 (usage), 3 (TLS), 4 (connect), 5 (no response), as the other commands. */
+    /** 0 (token), 1 (HTTP error), 2 (usage), 3 (TLS), 4 (connect), 5 (no response), 6 (bad reply), as the other commands. */
     public int exitCode() {
         return switch (failure) {
             case "NONE" -> 0;
             case "HTTP_STATUS" -> 1;
             case "USAGE" -> 2;
+            case "BAD_REPLY" -> 6;
             case "TLS" -> 3;
             case "CONNECT" -> 4;
             default -> 5;

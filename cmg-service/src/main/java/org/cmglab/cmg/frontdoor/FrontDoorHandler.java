@@ -92,6 +92,11 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
             refuse(ctx, traceId, 404, "Not Found", "not a CMG endpoint: " + req.uri(), "not-found", "none", what, keepAlive);
             return;
         }
+        String traversal = pp.traversalReason();
+        if (traversal != null) {
+            refuse(ctx, traceId, 400, "Bad Request", traversal, "bad-path", "none", what, keepAlive);
+            return;
+        }
         if (!fd.publishedRoles().contains(pp.roleId())) {
             refuse(ctx, traceId, 404, "CMGService_UnknownEndpoint", "role id " + pp.roleId()
                     + " is not published to this CMG (published: " + fd.publishedRoles() + ")", "not-published",

@@ -46,6 +46,28 @@ public record ProxyPath(boolean mutualAuth, String roleId, String rest) {
         return new ProxyPath(mutual, uri.substring(start, end), rest);
     }
 
+    /**
+     * Why {@link #rest} may not be forwarded, or null: a {@code ..} segment (also percent-encoded, {@code %2e%2e},
+     * or behind an encoded {@code /} or {@code \}) would leave the published role's folder on the backend (path
+     * traversal); a bad percent escape is refused too. The query is not checked (it is not a path).
+     */
+    public String traversalReason() {
+        int q = rest.indexOf('?');
+        String path = q >= 0 ? rest.substring(0, q) : rest;
+        String decoded;
+        try {
+            decoded = java.net.URLDecoder.decode(path.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return "bad percent escape in the path " + path;
+        }
+        for (String seg : decoded.replace('\\', '/').split("/", -1)) {
+            if (seg.equals("..")) {
+                return "path traversal: '..' segment in " + path;
+            }
+        }
+        return null;
+    }
+
     public String authName() {
         return mutualAuth ? "PKI client certificate" : "token";
     }

@@ -9,8 +9,8 @@ import java.util.Objects;
  * @param entraTenantId  the tenant the device is joined to (ccmsetup asks the CMG's AADAuthInfo for the app ids)
  * @param entraAuthority {@code https://<login host>[:port]/<tenant>}, resolved through the client's DNS server
  * @param deviceTls      the Entra device certificate ({@code CN=<device id>}) and key, from the device CA
- * @param siteAdmin      the site's admin endpoint for the lab's registration stand-in ({@code register-client-token})
- *                       until MP_ClientRegistration issues client tokens; null = none
+ * @param siteAdmin      the site's admin endpoint; unused since client-sim registers on MP_ClientRegistration (kept so
+ *                       existing configs still read); null = none
  */
 public record ClientTokenConfig(String stateDir, String entraTenantId, String entraAuthority, TlsFiles deviceTls,
                                 Endpoint siteAdmin) {

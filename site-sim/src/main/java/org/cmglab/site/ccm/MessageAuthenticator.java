@@ -6,8 +6,7 @@ import org.cmglab.proto.ccm.CcmMsgHeader;
 
 /**
  * Decides whether a message on a token-authenticated path ({@code /ccm_system_tokenauth/request}) may proceed. The
- * site-token / {@code CCM_STS} work plugs its JWT checks in here; until then {@link BearerRecordingAuthenticator}
- * requires and records a bearer without validating it.
+ * MP uses {@link SiteTokenMessageAuthenticator} (the site's token checks); tests may plug in their own.
  */
 @FunctionalInterface
 public interface MessageAuthenticator {
@@ -25,14 +24,27 @@ public interface MessageAuthenticator {
         }
     }
 
-    /** The outcome: allowed with an identity for the logs, or refused with a status (401/403) and a reason. */
-    record Decision(boolean allowed, int status, String reason, String identity) {
+    /**
+     * The outcome: allowed with an identity for the logs, or refused with a status (401/403) and a reason.
+     *
+     * @param deviceId {@code GUID:<SMSID>} the accepted token speaks for (client and CCM tokens), else null (a bulk
+     *                 token, or an authenticator that does not know)
+     */
+    record Decision(boolean allowed, int status, String reason, String identity, String deviceId) {
+        public Decision(boolean allowed, int status, String reason, String identity) {
+            this(allowed, status, reason, identity, null);
+        }
+
         public static Decision allow(String identity) {
-            return new Decision(true, 200, null, identity);
+            return new Decision(true, 200, null, identity, null);
+        }
+
+        public static Decision allow(String identity, String deviceId) {
+            return new Decision(true, 200, null, identity, deviceId);
         }
 
         public static Decision refuse(int status, String reason) {
-            return new Decision(false, status, reason, null);
+            return new Decision(false, status, reason, null, null);
         }
     }
 

@@ -78,6 +78,14 @@ public final class MpMessaging {
     private final CcmMessage.Limits limits = CcmMessage.Limits.DEFAULT;
     private final Map<String, AtomicLong> served = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> refused = new ConcurrentHashMap<>();
+    private volatile ClientTokenIssuer clientTokens;
+
+    /** Issues the client token a token-authenticated registration returns (the site's token authority). */
+    @FunctionalInterface
+    public interface ClientTokenIssuer {
+        /** A client token for {@code smsId} bound to its self-signed signing certificate. */
+        String issue(String smsId, X509Certificate signingCert);
+    }
 
     /**
      * @param tokenAuth    decides on {@code ccm_system_tokenauth} messages
@@ -98,6 +106,15 @@ public final class MpMessaging {
         this.location = new LocationReplies(siteCode, mpName, mpFqdn, mpHttps, mpVersion, this.cfg,
                 cloudContent == null ? ContentLocationSource.NONE : cloudContent);
         this.verifier = new ClientHeaderVerifier(clock, Duration.ofSeconds(this.cfg.skewSecondsOrDefault()));
+    }
+
+    /**
+     * Makes registrations on {@code ccm_system_tokenauth} answer with a client token ({@code <ClientToken>} in the
+     * reply, the lab's choice); null = none (the MP has no token-signing key).
+     */
+    public MpMessaging clientTokenIssuer(ClientTokenIssuer issuer) {
+        this.clientTokens = issuer;
+        return this;
     }
 
     public ClientRegistry registry() {
@@ -189,21 +206,23 @@ public final class MpMessaging {
         CcmMessage m = CcmMessage.decode(r.contentType(), r.body(), limits);
         String endpoint = m.header().endpoint();
         boolean token = "ccm_system_tokenauth".equals(family);
+        MessageAuthenticator.Decision tokenDecision = null;
         if (token) {
             MessageAuthenticator.Decision d = tokenAuth.authenticate(
                     new MessageAuthenticator.Request(r.path(), r.headers(), m.header()));
             if (!d.allowed()) {
                 HttpAnswer a = HttpAnswer.error(d.status(), d.status() == 401 ? "Unauthorized" : "Forbidden",
-                        "Access is denied.", endpoint, "TOKEN: " + d.reason());
+                        "Access is denied.", endpoint, "TOKEN_" + d.reason());
                 return d.status() == 401 ? a.withHeader("WWW-Authenticate", "Bearer") : a;
             }
             log.info("ccm_system_tokenauth message for {} accepted: {}", endpoint, d.identity());
+            tokenDecision = d;
         }
         if (endpoint == null) {
             throw new CcmFormatException(CcmFormatException.Reason.MISSING_FIELD, "no TargetEndpoint");
         }
         String replyXml = switch (endpoint) {
-            case REGISTRATION -> register(m, windowsAuth, family);
+            case REGISTRATION -> register(m, windowsAuth, family, tokenDecision);
             case POLICY -> assignments(m);
             case LOCATION -> locate(m, token);
             default -> throw new CcmFormatException(CcmFormatException.Reason.MISSING_FIELD,
@@ -238,7 +257,7 @@ public final class MpMessaging {
 
     // ------------------------------------------------------------ registration
 
-    private String register(CcmMessage m, boolean windowsAuth, String family) {
+    private String register(CcmMessage m, boolean windowsAuth, String family, MessageAuthenticator.Decision token) {
         Element root = root(m, "ClientRegistrationRequest");
         Element data = SafeXml.child(root, "Data");
         if (data == null) {
@@ -265,16 +284,33 @@ public final class MpMessaging {
         ClientRegistry.Registration prior = requested.isBlank() ? null : registry.get(requested);
         String smsId = prior != null && CcmSignatures.sameKey(prior.signing().getPublicKey(), signing.getPublicKey())
                 ? prior.smsId() : "GUID:" + UUID.randomUUID().toString().toUpperCase(Locale.ROOT);
+        if (token != null && token.deviceId() != null) {
+            // a client or CCM token speaks for one device: the registration is that device's
+            ClientRegistry.Registration owner = registry.get(token.deviceId());
+            if (owner != null && !CcmSignatures.sameKey(owner.signing().getPublicKey(), signing.getPublicKey())) {
+                throw new CcmAuthException(CcmAuthException.Reason.KEY_MISMATCH, token.deviceId()
+                        + " is registered with another signing key; its token cannot re-register a new key");
+            }
+            smsId = token.deviceId();
+        }
         boolean approved = cfg.autoApproveOrDefault() || windowsAuth;
         registry.put(new ClientRegistry.Registration(smsId, netbios, fqdn, signing, encryption, approved,
                 clock.instant(), family));
         regLog.info("MP_RegistrationManager: registered client {} ({}, {}) via {}: signing certificate {} "
                         + "(SHA-1 {}), {}", smsId, netbios, fqdn, family, signing.getSubjectX500Principal().getName(),
                 thumbprint(signing), approved ? "approved" : "pending approval");
+        String clientToken = "";
+        ClientTokenIssuer issuer = clientTokens;
+        if (token != null && issuer != null) {
+            // the lab's choice: the client token travels in a <ClientToken> element after <Data>
+            clientToken = "<ClientToken>" + esc(issuer.issue(smsId, signing)) + "</ClientToken>";
+            regLog.info("MP_RegistrationManager: issued a client token to {} bound to its signing certificate"
+                    + " (SHA-1 {}); registration authorised by {}", smsId, thumbprint(signing), token.identity());
+        }
         return "<ClientRegistrationReply SchemaVersion=\"1.00\"><Data SMSID=\"" + esc(smsId)
                 + "\" RequestType=\"" + esc(data.getAttribute("RequestType")) + "\" ApprovalStatus=\""
                 + (approved ? 1 : 0) + "\" TimeStamp=\"" + CcmClientHeaders.timestamp(clock.instant())
-                + "\"/></ClientRegistrationReply>";
+                + "\"/>" + clientToken + "</ClientRegistrationReply>";
     }
 
     private static String property(Element data, String name) {

@@ -27,6 +27,23 @@ import org.cmglab.proto.ccm.SecretPolicyEnvelope;
 import org.cmglab.proto.ccm.Utf16;
 import org.cmglab.proto.ccm.Zlib;
 import org.cmglab.proto.config.MpMessagingConfig;
+import org.cmglab.proto.pki.IssuedCert;
+import org.cmglab.proto.pki.LabCa;
+import org.cmglab.proto.token.SiteToken;
+import org.cmglab.proto.token.SiteTokenPki;
+import org.cmglab.proto.token.SiteTokenService;
+import org.cmglab.proto.token.SiteTokenType;
+import org.cmglab.proto.token.TokenUse;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.security.MessageDigest;
+import java.security.interfaces.RSAPrivateKey;
+import java.util.Date;
 import org.cmglab.proto.runtime.EventLoops;
 import org.cmglab.site.mp.ManagementPointServer;
 import org.cmglab.site.mp.MpIdentity;
@@ -42,7 +59,10 @@ class MpMessagingIntegrationTest {
     static EventLoopGroup group;
     static ManagementPointServer server;
     static MpMessaging messaging;
-    static BearerRecordingAuthenticator bearer = new BearerRecordingAuthenticator();
+    static final String HIERARCHY = "6f1b4c2a-1d2e-4f3a-9b8c-7d6e5f4a3b2c";
+    static final SiteTokenPki PKI = SiteTokenPki.createEphemeral();
+    static final SiteTokenService tokens = SiteTokenService.forSigning(PKI.signing(), HIERARCHY, Clock.systemUTC(),
+            Duration.ofMinutes(5));
     static final List<MpRequestRecord> records = new CopyOnWriteArrayList<>();
     static URI base;
     static HttpClient http;
@@ -54,9 +74,11 @@ class MpMessagingIntegrationTest {
         group = EventLoops.newGroup(1, "mp-ccm-test");
         MpMessagingConfig cfg = new MpMessagingConfig(true, false, "GraniteFalls.contoso.com", 20443, ROLE, null,
                 null, null, 300, null);
-        messaging = new MpMessaging("P01", "MP01", "mp01.corp.contoso.com", false, 9128, cfg, bearer,
+        messaging = new MpMessaging("P01", "MP01", "mp01.corp.contoso.com", false, 9128, cfg,
+                new SiteTokenMessageAuthenticator(tokens),
                 (pkg, v, internet) -> internet ? List.of("<LocationRecord><URL Name=\"https://cmg/" + pkg
-                        + "\"/></LocationRecord>") : List.of(), Clock.systemUTC());
+                        + "\"/></LocationRecord>") : List.of(), Clock.systemUTC())
+                .clientTokenIssuer(tokens::issueClientToken);
         X509Certificate mpCert = ClientSigningCert.generate(Instant.now()).certificate();
         MpIdentity id = new MpIdentity("MP01", "mp01.corp.contoso.com", "P01", 9128, false, mpCert, mpCert, "a", "b");
         server = ManagementPointServer.start(new InetSocketAddress("127.0.0.1", 0), null, new SmsAutResponder(id),
@@ -187,6 +209,94 @@ class MpMessagingIntegrationTest {
         assertThat(records).anySatisfy(r -> assertThat(r.method()).isEqualTo("CCM_POST"));
     }
 
+    static Map<String, String> bearer(String token) {
+        return Map.of("Authorization", "Bearer " + token, "CcmTokenAuth", "1");
+    }
+
+    @SuppressWarnings("deprecation") // x5t
+    static String signed(JWTClaimsSet claims, IssuedCert key) throws Exception {
+        JWSHeader h = new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT)
+                .x509CertThumbprint(Base64URL.encode(MessageDigest.getInstance("SHA-1")
+                        .digest(PKI.signing().certificate().getEncoded()))).build();
+        SignedJWT jwt = new SignedJWT(h, claims);
+        jwt.sign(new RSASSASigner((RSAPrivateKey) key.privateKey()));
+        return jwt.serialize();
+    }
+
+    @Test
+    void tokenAuthRegistrationIssuesABoundClientTokenAndMessagingChecksEveryToken() throws Exception {
+        // a bulk token registers and gets a client token bound to the registration's signing certificate
+        ClientSigningCert.Generated mine = ClientSigningCert.generate(Instant.now());
+        ClientRequests c = new ClientRequests("TOKEN01", "token01.corp.contoso.com", "mp01.corp.contoso.com", "P01",
+                mine.keyPair().getPrivate(), mine.certificate());
+        String bulk = tokens.issueBulk(Duration.ofHours(1)).token();
+        String reply = replyXml(ccmPost("/ccm_system_tokenauth/request", c.registration(Instant.now()).bytes(),
+                bearer(bulk)));
+        Matcher sm = Pattern.compile("SMSID=\"(GUID:[^\"]+)\"").matcher(reply);
+        Matcher tm = Pattern.compile("<ClientToken>([^<]+)</ClientToken>").matcher(reply);
+        assertThat(sm.find()).as(reply).isTrue();
+        assertThat(tm.find()).as(reply).isTrue();
+        String smsId = sm.group(1);
+        SiteToken clientToken = tokens.verify(tm.group(1), TokenUse.MESSAGING);
+        assertThat(clientToken.type()).isEqualTo(SiteTokenType.CLIENT_TOKEN);
+        assertThat(clientToken.deviceId()).isEqualTo(smsId);
+        assertThat(clientToken.confirmationThumbprint())
+                .isEqualTo(SiteTokenService.confirmationThumbprint(mine.certificate()));
+        // the ccm_system_tokenauth family without a token answers no client token
+        assertThat(replyXml(ccmPost("/ccm_system/request", c.registration(Instant.now()).bytes(), Map.of())))
+                .doesNotContain("<ClientToken>");
+
+        // messaging with the client token and with a CCM token for the same device
+        assertThat(replyXml(ccmPost("/ccm_system_tokenauth/request", c.requestAssignments(smsId, Instant.now())
+                .bytes(), bearer(tm.group(1))))).contains("<ReplyAssignments");
+        String ccm = tokens.issueCcmToken(SiteTokenType.CCM_DEVICE, smsId, null, null);
+        assertThat(replyXml(ccmPost("/ccm_system_tokenauth/request", c.wsusLocation(smsId, true, Instant.now())
+                .bytes(), bearer(ccm)))).contains("/CCM_Proxy_ServerAuth/72057594037927941");
+        // re-registration with the client token keeps the device's SMSID
+        assertThat(replyXml(ccmPost("/ccm_system_tokenauth/request", c.registration(Instant.now()).bytes(),
+                bearer(tm.group(1))))).contains("SMSID=\"" + smsId + "\"").contains("<ClientToken>");
+
+        // refusals: status and reason kind, each counted (and logged) by the MP
+        JWTClaimsSet good = SignedJWT.parse(tm.group(1)).getJWTClaimsSet();
+        String expired = signed(new JWTClaimsSet.Builder(good).notBeforeTime(Date.from(Instant.now().minusSeconds(7200)))
+                .expirationTime(Date.from(Instant.now().minusSeconds(3600))).build(), PKI.signing());
+        String notYet = signed(new JWTClaimsSet.Builder(good).notBeforeTime(Date.from(Instant.now().plusSeconds(3600)))
+                .build(), PKI.signing());
+        String forged = signed(good, LabCa.createRoot("forger", null).rootWithKey());
+        String wrongAud = signed(new JWTClaimsSet.Builder(good).audience("https://ConfigMgrService").build(),
+                PKI.signing());
+        String wrongIss = signed(new JWTClaimsSet.Builder(good).issuer("urn:sccm:oauth2:"
+                + java.util.UUID.randomUUID()).build(), PKI.signing());
+        var blocked = tokens.issueBulk(Duration.ofHours(1));
+        tokens.block(blocked.uniqueId());
+        String otherDevice = tokens.issueClientToken("GUID:" + java.util.UUID.randomUUID(), mine.certificate());
+        record Case(String name, byte[] message, Map<String, String> headers, int status, String kind) {}
+        byte[] assignments = c.requestAssignments(smsId, Instant.now()).bytes();
+        List<Case> cases = List.of(
+                new Case("no bearer", assignments, Map.of("CcmTokenAuth", "1"), 401, "MALFORMED"),
+                new Case("not a JWT", assignments, bearer("abc.def.ghi"), 401, "MALFORMED"),
+                new Case("expired", assignments, bearer(expired), 401, "EXPIRED"),
+                new Case("not yet valid", assignments, bearer(notYet), 401, "NOT_YET_VALID"),
+                new Case("forged", assignments, bearer(forged), 401, "BAD_SIGNATURE"),
+                new Case("wrong audience", assignments, bearer(wrongAud), 401, "WRONG_AUDIENCE"),
+                new Case("wrong issuer", assignments, bearer(wrongIss), 401, "WRONG_ISSUER"),
+                new Case("bulk token for messaging", assignments, bearer(bulk), 403, "WRONG_TYPE"),
+                new Case("blocked bulk token", c.registration(Instant.now()).bytes(), bearer(blocked.token()), 403,
+                        "BLOCKED"),
+                new Case("another device's token", assignments, bearer(otherDevice), 403, "DEVICE_MISMATCH"));
+        for (Case k : cases) {
+            String key = k.status() + " TOKEN_" + k.kind(); // the refusal kind the MP logs and counts
+            long before = messaging.refused().getOrDefault(key, 0L);
+            HttpResponse<byte[]> r = ccmPost("/ccm_system_tokenauth/request", k.message(), k.headers());
+            assertThat(r.statusCode()).as(k.name()).isEqualTo(k.status());
+            if (k.status() == 401) {
+                assertThat(r.headers().allValues("www-authenticate")).as(k.name()).contains("Bearer");
+            }
+            assertThat(messaging.refused().getOrDefault(key, 0L)).as(k.name() + " counted as " + key)
+                    .isEqualTo(before + 1);
+        }
+    }
+
     @Test
     void refusesBadInputWithTheRightStatus() throws Exception {
         String smsId = register(client);
@@ -197,6 +307,15 @@ class MpMessagingIntegrationTest {
         // malformed multipart
         assertThat(ccmPost("/ccm_system/request", "garbage".getBytes(StandardCharsets.US_ASCII), Map.of())
                 .statusCode()).isEqualTo(400);
+        // wrong UTF-16: an odd number of body bytes (uncompressed)
+        byte[] odd = {'<', 0, 'A'};
+        byte[] oddMsg = CcmMessage.frame(reg.header().toBuilder().body(1, 0).zlibCompressed(false).build(), odd);
+        assertThat(ccmPost("/ccm_system/request", oddMsg, Map.of()).statusCode()).isEqualTo(400);
+        // registration without its SignatureValue
+        String unsigned = reg.bodyXml().replaceAll("<Signature>.*</Signature>", "");
+        byte[] up = CcmMessage.plainBody(unsigned);
+        byte[] unsignedMsg = CcmMessage.frame(reg.header().toBuilder().body(up.length - 2, 0).build(), Zlib.compress(up));
+        assertThat(ccmPost("/ccm_system/request", unsignedMsg, Map.of()).statusCode()).isEqualTo(403);
         // registration whose Data was changed after signing
         String tampered = reg.bodyXml().replace("CLIENT01", "EVIL0001");
         byte[] plain = CcmMessage.plainBody(tampered);
@@ -223,10 +342,9 @@ class MpMessagingIntegrationTest {
         assertThat(win.headers().allValues("www-authenticate")).containsExactly("Negotiate", "NTLM");
         assertThat(ccmPost("/ccm_system_tokenauth/request", client.siteInformation("GUID:" + smsId, Instant.now())
                 .bytes(), Map.of()).statusCode()).isEqualTo(401);
-        HttpResponse<byte[]> tok = ccmPost("/ccm_system_tokenauth/request", client.wsusLocation("GUID:" + smsId, true,
-                Instant.now()).bytes(), Map.of("Authorization", "Bearer abc.def.ghi", "CcmTokenAuth", "1"));
-        assertThat(replyXml(tok)).contains("/CCM_Proxy_ServerAuth/72057594037927941");
-        assertThat(bearer.recorded()).contains("abc.def.ghi");
+        assertThat(ccmPost("/ccm_system_tokenauth/request", client.wsusLocation("GUID:" + smsId, true,
+                Instant.now()).bytes(), Map.of("Authorization", "Bearer abc.def.ghi", "CcmTokenAuth", "1"))
+                .statusCode()).isEqualTo(401);
         // unknown endpoint, XXE body
         ClientRequests.Built loc = client.siteInformation(null, Instant.now());
         byte[] unknown = CcmMessage.frame(loc.header().toBuilder().target("MP_Nothing").build(), loc.bodyOnWire());
@@ -237,7 +355,7 @@ class MpMessagingIntegrationTest {
         byte[] xxeMsg = CcmMessage.frame(loc.header().toBuilder().body(xp.length - 2, 0).build(), Zlib.compress(xp));
         assertThat(ccmPost("/ccm_system/request", xxeMsg, Map.of()).statusCode()).isEqualTo(400);
         assertThat(messaging.refused()).containsKeys("400 BAD_ZLIB", "400 MALFORMED_MULTIPART", "403 BAD_SIGNATURE",
-                "403 UNKNOWN_CLIENT", "403 CLOCK_SKEW", "401 WINDOWS_AUTH", "401 TOKEN", "400 BAD_XML");
+                "403 UNKNOWN_CLIENT", "403 CLOCK_SKEW", "401 WINDOWS_AUTH", "401 TOKEN_MALFORMED", "400 BAD_XML", "400 BAD_UTF16", "403 MISSING_SIGNATURE");
         // the MP still serves afterwards
         assertThat(register(client)).isNotBlank();
     }
