@@ -131,7 +131,7 @@ class ClientLifecycleE2ETest {
 
         // both sides wrote their CMTrace logs
         assertThat(log("MP_RegistrationManager.log")).contains(r.path("smsId").asText()).contains("<![LOG[");
-        assertThat(log("MP_Policy.log")).contains("secret policy").contains("AES-256-CBC");
+        assertThat(log("MP_Policy.log")).contains("secret policy").contains("3DES-CBC");
         assertThat(log("MP_Location.log")).contains("WSUSLocationRequest");
         assertThat(log("LocationServices.log")).contains("WSUS Path='https://" + cmg);
         assertThat(log("ClientLocation.log")).contains("/CCM_Proxy_MutualAuth/" + LabPlan.MP_ROLE_ID);

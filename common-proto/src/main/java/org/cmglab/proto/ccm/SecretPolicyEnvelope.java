@@ -17,18 +17,28 @@ import org.bouncycastle.cms.jcajce.JceKeyTransRecipientInfoGenerator;
 
 /**
  * A secret policy body as the MP sends it: CMS {@code EnvelopedData} (DER {@code ContentInfo}) to the client's
- * registered encryption certificate, AES-256-CBC content encryption, RSA PKCS#1 v1.5 key transport
- * (docs/client-auth.md). The content is the policy's UTF-16LE XML.
+ * registered encryption certificate, RSA PKCS#1 v1.5 key transport and, by default, 3DES-CBC content encryption —
+ * what real MPs were seen to send and all public client tools decrypt (sccmwtf handles only 3DES); AES-256-CBC on
+ * request (docs/client-auth.md). The content is the policy's UTF-16LE XML.
  */
 public final class SecretPolicyEnvelope {
     private SecretPolicyEnvelope() {}
 
+    /** The product's content encryption: 3DES-CBC ({@code 1.2.840.113549.3.7}). */
+    public static final org.bouncycastle.asn1.ASN1ObjectIdentifier DEFAULT_CONTENT_ALGORITHM = CMSAlgorithm.DES_EDE3_CBC;
+
     public static byte[] encrypt(byte[] content, X509Certificate recipient) {
+        return encrypt(content, recipient, DEFAULT_CONTENT_ALGORITHM);
+    }
+
+    /** As above with another content-encryption algorithm (e.g. {@link CMSAlgorithm#AES256_CBC}). */
+    public static byte[] encrypt(byte[] content, X509Certificate recipient,
+                                 org.bouncycastle.asn1.ASN1ObjectIdentifier contentAlgorithm) {
         try {
             CMSEnvelopedDataGenerator g = new CMSEnvelopedDataGenerator();
             g.addRecipientInfoGenerator(new JceKeyTransRecipientInfoGenerator(recipient));
             CMSEnvelopedData d = g.generate(new CMSProcessableByteArray(content),
-                    new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_CBC).build());
+                    new JceCMSContentEncryptorBuilder(contentAlgorithm).build());
             return d.getEncoded();
         } catch (CMSException | CertificateEncodingException | java.io.IOException e) {
             throw new IllegalStateException("cannot encrypt the policy: " + e.getMessage(), e);

@@ -75,8 +75,12 @@ class CcmSignaturesTest {
     void secretPolicyEnvelopeIsAes256ToTheEncryptionCert() {
         byte[] policy = "<Policy>secret</Policy>".getBytes(StandardCharsets.UTF_16LE);
         byte[] env = SecretPolicyEnvelope.encrypt(policy, client.certificate());
-        assertThat(SecretPolicyEnvelope.contentAlgorithm(env)).isEqualTo("2.16.840.1.101.3.4.1.42");
+        assertThat(SecretPolicyEnvelope.contentAlgorithm(env)).as("3DES-CBC, as real MPs send").isEqualTo("1.2.840.113549.3.7");
         assertThat(SecretPolicyEnvelope.decrypt(env, client.keyPair().getPrivate())).isEqualTo(policy);
+        byte[] aes = SecretPolicyEnvelope.encrypt(policy, client.certificate(),
+                org.bouncycastle.cms.CMSAlgorithm.AES256_CBC);
+        assertThat(SecretPolicyEnvelope.contentAlgorithm(aes)).isEqualTo("2.16.840.1.101.3.4.1.42");
+        assertThat(SecretPolicyEnvelope.decrypt(aes, client.keyPair().getPrivate())).isEqualTo(policy);
         assertThatThrownBy(() -> SecretPolicyEnvelope.decrypt(env, other.keyPair().getPrivate()))
                 .isInstanceOf(IllegalArgumentException.class);
     }

@@ -465,7 +465,7 @@ public final class MpMessaging {
                     + " is not approved; secret policy " + p.id() + " withheld");
         }
         byte[] env = SecretPolicyEnvelope.encrypt(p.body(), reg.encryption());
-        policyLog.info("MP_GetPolicy: secret policy {} ({}) sent to {} encrypted (AES-256-CBC) to {} (SHA-1 {})",
+        policyLog.info("MP_GetPolicy: secret policy {} ({}) sent to {} encrypted (3DES-CBC) to {} (SHA-1 {})",
                 p.id(), p.category(), reg.smsId(), reg.encryption().getSubjectX500Principal().getName(),
                 thumbprint(reg.encryption()));
         // text/xml like the plain bodies: public media tools insist on it for the CMS reply too

@@ -175,7 +175,7 @@ class MpMessagingIntegrationTest {
                 Instant.now()));
         assertThat(secret.statusCode()).isEqualTo(200);
         assertThat(secret.headers().firstValue("content-type")).hasValue("text/xml");
-        assertThat(SecretPolicyEnvelope.contentAlgorithm(secret.body())).isEqualTo("2.16.840.1.101.3.4.1.42");
+        assertThat(SecretPolicyEnvelope.contentAlgorithm(secret.body())).isEqualTo("1.2.840.113549.3.7");
         String policy = Utf16.decode(SecretPolicyEnvelope.decrypt(secret.body(), cert.keyPair().getPrivate()));
         assertThat(policy).contains("CCM_NetworkAccessAccount").contains("svc-cmglab-naa");
         // PXEThief style: the secret policy with fresh CCMClient headers instead of ClientToken
