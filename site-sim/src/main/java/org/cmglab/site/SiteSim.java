@@ -55,6 +55,7 @@ public final class SiteSim implements AutoCloseable {
     private final ManagementPointServer extraHttp;
     private volatile InetSocketAddress adminAddress;
     private volatile org.cmglab.site.sts.SiteTokenAuthority tokens;
+    private volatile org.cmglab.site.content.SiteContent content;
     private org.cmglab.site.sup.SoftwareUpdatePointServer sup;
     private final org.cmglab.site.mp.ReceivedRequestRecorder received;
 
@@ -83,8 +84,14 @@ public final class SiteSim implements AutoCloseable {
         MpRequestObserver observer = new MpRequestObserver(runtime.events(), identity.name(),
                 () -> holder[0] == null ? config.mp().port() : holder[0].boundAddress().getPort(), runtime.registry());
         MpMessagingConfig mc = config.messagingOrDefaults();
+        org.cmglab.site.content.SiteContent content = org.cmglab.site.content.SiteContent.fromConfig(config,
+                identity.fqdn(), MP_VERSION, Clock.systemUTC());
+        if (content != null) {
+            runtime.onClose(content);
+        }
         MpMessaging messaging = new MpMessaging(config.siteCode(), identity.name(), identity.fqdn(), config.https(),
-                MP_VERSION, mc, new BearerRecordingAuthenticator(), ContentLocationSource.NONE, Clock.systemUTC());
+                MP_VERSION, mc, new BearerRecordingAuthenticator(),
+                content == null ? ContentLocationSource.NONE : content.locations(), Clock.systemUTC());
         for (String product : List.of("MP_RegistrationManager", "MP_Policy", "MP_Location")) {
             runtime.onClose(ProductLogs.attach(runtime.logDir(), product));
         }
@@ -98,6 +105,7 @@ public final class SiteSim implements AutoCloseable {
                 received, ccmSts, ccm);
         SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer, received, messaging, extra));
         sim.tokens = tokens;
+        sim.content = content;
         sim.sup = config.sup() == null ? null : runtime.onClose(org.cmglab.site.sup.SupLauncher.start(config.sup(), runtime));
         log.info("Management point {} ({}) of site {} serves {}", identity.name(), identity.fqdn(),
                 identity.siteCode(), sim.url());
@@ -109,6 +117,9 @@ public final class SiteSim implements AutoCloseable {
         SiteSim sim = start(config, runtime);
         java.util.Map<String, org.cmglab.proto.runtime.AdminAction> actions =
                 new java.util.LinkedHashMap<>(SiteTokenSetup.adminActions(sim.tokens));
+        if (sim.content != null) {
+            actions.putAll(sim.content.adminActions());
+        }
         actions.put("received", (q, body) -> sim.received(q.getOrDefault("trace", java.util.List.of()).stream()
                 .findFirst().orElse(null)));
         sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status, actions).boundAddress();
@@ -186,6 +197,11 @@ public final class SiteSim implements AutoCloseable {
                 a.getAddress().getHostAddress() + ":" + a.getPort(), config.https(), config.mpRoleId(),
                 isListening()), requestsServed(), messaging.status(),
                 sup == null ? null : org.cmglab.site.sup.SupLauncher.status(config.sup(), sup));
+    }
+
+    /** The site's cloud content (distribution to the CMG), or null when not configured. */
+    public org.cmglab.site.content.SiteContent content() {
+        return content;
     }
 
     /** The MP's messaging (registrations, counters). */
