@@ -213,7 +213,8 @@ final class ContentCommand implements Callable<Integer> {
             } catch (HttpExchange.Failed f) {
                 emit("C1", "request", "client-sim", "cmg-service", cmg.port(), auth.describe(), f.kind.outcome, 0, t0,
                         "ContentLocationRequest " + packageId + ": " + f.getMessage());
-                return fail("C1 content location request", f.getMessage());
+                return fail("C1 content location request", f.kind == MpListResult.Failure.TLS
+                        ? "refusing the CMG: its certificate is not trusted (" + f.getMessage() + ")" : f.getMessage());
             }
             emit("C1", "request", "client-sim", "site-sim (MP via CMG)", cmg.port(), auth.describe(),
                     r.status() == 200 ? "ok" : "http-" + r.status(), r.status(), t0,

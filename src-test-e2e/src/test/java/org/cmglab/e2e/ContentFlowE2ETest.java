@@ -181,6 +181,24 @@ class ContentFlowE2ETest {
         assertThat(log("ContentTransferManager.log")).contains("successfully processed download completion");
     }
 
+    @Test
+    @Order(3)
+    void aClientThatDoesNotTrustTheCmgCertificateRefusesAndDownloadsNothing() throws Exception {
+        Path foreignRoot = tmp.resolve("foreign-root.pem");
+        Files.writeString(foreignRoot, Pem.toPem(org.cmglab.proto.pki.LabCa.createEphemeral().root()));
+        com.fasterxml.jackson.databind.node.ObjectNode cfg = (com.fasterxml.jackson.databind.node.ObjectNode)
+                Json.MAPPER.readTree(plan.configFile(LabPlan.CLIENT_SIM).toFile());
+        cfg.putArray("trustRoots").add(foreignRoot.toString());
+        Path config = tmp.resolve("client-untrusting.json");
+        Files.writeString(config, Json.MAPPER.writeValueAsString(cfg));
+        Path dest = tmp.resolve("untrusted");
+        ClientRun run = lab.runClientCommand(config, "content", TraceContext.newTraceId(),
+                List.of("--package", PKG, "--dest", dest.toString()));
+        assertThat(run.exitCode()).as(run.output()).isEqualTo(1);
+        assertThat(run.result().path("failure").asText()).contains("certificate is not trusted");
+        assertThat(dest).satisfiesAnyOf(d -> assertThat(d).doesNotExist(), d -> assertThat(d).isEmptyDirectory());
+    }
+
     static String log(String name) throws IOException {
         return Files.readString(plan.logDir().resolve(name), StandardCharsets.UTF_8);
     }
