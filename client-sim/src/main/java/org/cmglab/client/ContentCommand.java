@@ -107,7 +107,20 @@ final class ContentCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "content needs clientTls (PKI) and mpRoleId in the config");
         }
-        String traceId = LifecycleCommand.newTrace(trace);
+        if (range < 1 || range > 8 * 1024 * 1024) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--range " + range
+                    + " (expected 1..8388608)");
+        }
+        if (!packageId.matches("[A-Za-z0-9]{3}[0-9A-Fa-f]{5}")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--package " + packageId
+                    + " (expected a package id like P0100012)");
+        }
+        String traceId;
+        try {
+            traceId = LifecycleCommand.newTrace(trace);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         ComponentRuntime runtime = new ComponentRuntime("client-sim",
                 Path.of(config.logDir() == null ? "logs" : config.logDir()), "CcmMessaging.log", "CcmMessaging", 1);
         try {

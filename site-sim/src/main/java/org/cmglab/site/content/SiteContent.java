@@ -35,7 +35,7 @@ public final class SiteContent implements AutoCloseable {
     private final ExecutorService worker;
     private final Map<String, String> states = new ConcurrentHashMap<>();
 
-    private SiteContent(ContentDistributor distributor, CmgContentLocations locations) {
+    SiteContent(ContentDistributor distributor, CmgContentLocations locations) {
         this.distributor = distributor;
         this.locations = locations;
         this.worker = Executors.newSingleThreadExecutor(r -> {
