@@ -37,7 +37,10 @@ final class ContentAnswers {
         }
         long t0 = System.nanoTime();
         String clientId = req.headers().get(ContentService.CLIENT_ID_HEADER);
+        // one request in flight per connection (docs/concurrency.md rule 3): no further reads until this is answered
+        ctx.channel().config().setAutoRead(false);
         fd.content().answer(req.method().name(), req.uri(), clientId).whenComplete((a, err) -> ctx.executor().execute(() -> {
+            ctx.channel().config().setAutoRead(true);
             ContentService.Answer ans = err == null ? a : new ContentService.Answer(503, "Service Unavailable",
                     "content service error", err.toString());
             fd.events().event("C4", "request").trace(traceId).from("client-sim").to(fd.instance()).protocol("HTTPS")
