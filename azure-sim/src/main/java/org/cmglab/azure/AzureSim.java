@@ -75,6 +75,7 @@ public final class AzureSim implements AutoCloseable {
             storage = new AzuriteStorageProvisioner(c.storage());
             provisioner = storage;
             fabric.listener(storage);
+            fabric.contentStorage(org.cmglab.azure.storage.ContentStorageHandover.forInstances(c, env));
             log.info("Storage accounts: Azurite blob {}, table {}, accounts {} (containers {}, table {})",
                     c.storage().blobEndpoint(), c.storage().tableEndpoint(), storage.accounts(),
                     AzuriteStorageProvisioner.CONTAINERS, AzuriteStorageProvisioner.INSTANCES_TABLE);

@@ -36,6 +36,7 @@ public final class CmgService implements AutoCloseable {
     private final ChannelRegistry registry = new ChannelRegistry();
     private final List<FrontDoorServer> servers = new ArrayList<>();
     private TcpTlsChannelServer tcpTls;
+    private org.cmglab.cmg.content.ContentService content;
 
     private CmgService(CmgServiceConfig config) {
         this.config = config;
@@ -57,7 +58,11 @@ public final class CmgService implements AutoCloseable {
                 c.tokenAuth() == null ? null : org.cmglab.cmg.auth.ServerAuthGate.fromConfig(c.tokenAuth(),
                         Clock.systemUTC()),
                 new org.cmglab.cmg.frontdoor.CmgOwnEndpoints(c.serviceName(), c.instanceName(),
-                        identity.thumbprintSha1Hex(), c.publishedRoles()));
+                        identity.thumbprintSha1Hex(), c.publishedRoles()),
+                s.content = org.cmglab.cmg.content.ContentService.fromConfig(c, Clock.systemUTC()));
+        if (s.content != null) {
+            rt.onClose(s.content);
+        }
         log.info("CCM_Proxy_ServerAuth: {}", c.tokenAuth() == null ? "no token authentication (every bearer refused)"
                 : "site tokens of hierarchy " + c.tokenAuth().hierarchyId() + ", Entra tenant "
                 + c.tokenAuth().entraTenantId() + " (audience " + c.tokenAuth().entraAudience() + ", "

@@ -226,7 +226,8 @@ public final class CmgLabMain implements Callable<Integer> {
             }
             out.printf("  %-22s jar %s%n  %-22s config %s (one-shot: mplist)%n", LabPlan.CLIENT_SIM,
                     plan.jar(LabPlan.CLIENT_SIM), "", plan.configFile(LabPlan.CLIENT_SIM));
-            out.printf("  %-22s blob %s:%d, queue %s:%d, table %s:%d%n", "azurite", plan.azuriteAddress(),
+            out.printf("  %-22s HTTPS (%s) blob %s:%d, queue %s:%d, table %s:%d%n", "azurite", plan.blobHost(),
+                    plan.azuriteAddress(),
                     plan.azuriteBlobPort(), plan.azuriteAddress(), plan.azuriteQueuePort(), plan.azuriteAddress(),
                     plan.azuriteTablePort());
             return EXIT_OK;

@@ -253,8 +253,29 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return addr(5, 10);
     }
 
+    /**
+     * HTTPS 443 (plus the port offset): clients download content from the storage host
+     * {@code <prefix>.<blobSuffix>} over HTTPS 443 (cmg-facts §6), which the lab DNS resolves to Azurite's address.
+     */
     public int azuriteBlobPort() {
-        return port(10000);
+        return port(443);
+    }
+
+    /** The CMG storage account's host, {@code granitefalls.blob.core.windows.net} (US Gov {@code …usgovcloudapi.net}). */
+    public String blobHost() {
+        return PREFIX + "." + env().blobSuffix();
+    }
+
+    /** Azurite's HTTPS certificate: the storage host names and Azurite's address (for the SDK's path-style calls). */
+    public TlsFiles azuriteTls() {
+        return tls("azurite-storage");
+    }
+
+    /** The CMG's storage account for cloud content, as the site uses it (docs/content-flow.md). */
+    public org.cmglab.proto.config.ContentStorageConfig contentStorageConfig() {
+        return new org.cmglab.proto.config.ContentStorageConfig("https://" + azuriteAddress() + ":" + azuriteBlobPort(),
+                PREFIX, storageKeyFile().toString(), blobHost(), azuriteBlobPort(), null,
+                List.of(rootCertFile().toString()), org.cmglab.proto.config.ContentStorageConfig.DEFAULT_SAS_MINUTES);
     }
 
     public int azuriteQueuePort() {
@@ -406,9 +427,9 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
 
     /** Where azure-sim finds the CMG's storage account: Azurite's blob and table endpoints and the account key. */
     public AzureSimConfig.StorageService storageService(String storageKey) {
-        return new AzureSimConfig.StorageService("http://" + azuriteAddress() + ":" + azuriteBlobPort(),
-                "http://" + azuriteAddress() + ":" + azuriteTablePort(),
-                List.of(new AzureSimConfig.StorageAccountKey(PREFIX, storageKey)));
+        return new AzureSimConfig.StorageService("https://" + azuriteAddress() + ":" + azuriteBlobPort(),
+                "https://" + azuriteAddress() + ":" + azuriteTablePort(),
+                List.of(new AzureSimConfig.StorageAccountKey(PREFIX, storageKey)), List.of(rootCertFile().toString()));
     }
 
     public AzureSimConfig azureSimConfig(String scpSecret, String storageKey) {
@@ -471,7 +492,8 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return new SiteSimConfig(SITE_CODE, MP_NAME, MP_FQDN, MP_ROLE_ID, mpHttps, mp(), mpTls(), siteSimAdmin(),
                 logDir().toString(), tokenAuthConfig(), new org.cmglab.proto.config.SupConfig(SUP_NAME, SUP_FQDN,
                 SUP_ROLE_ID, supHttp(), supHttps(), supTls()), new org.cmglab.proto.config.MpMessagingConfig(true,
-                false, SERVICE_NAME, port(443), MP_ROLE_ID, null, null, null, null, null));
+                false, SERVICE_NAME, port(443), MP_ROLE_ID, null, null, null, null, null))
+                .withContentStorage(contentStorageConfig());
     }
 
     /** The v1 issuer of the lab tenant's access tokens ({@code https://sts.windows.net/<tid>/}; US Gov: login host). */
@@ -529,6 +551,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
             ensureCert(ca, clientDeviceTls(), CertSpec.client(CLIENT_DEVICE_ID));
             org.cmglab.proto.token.SiteTokenPki.loadOrCreate(pkiDir());
             ensureCert(ca, supTls(), CertSpec.server(SUP_FQDN, List.of(SUP_FQDN), List.of()));
+            ensureCert(ca, azuriteTls(), CertSpec.server(blobHost(), List.of(blobHost()), List.of(azuriteAddress())));
             Json.writeFile(configFile(AZURE_SIM), azureSimConfig(secret, storageKey));
             Json.writeFile(configFile(SCP), scpConfig(secret));
             Json.writeFile(configFile(CONNECTION_POINT), connectionPointConfig());

@@ -107,6 +107,8 @@ public final class LabProcesses implements AutoCloseable {
                     .queuePort(plan.azuriteQueuePort())
                     .tablePort(plan.azuriteTablePort())
                     .account(LabPlan.PREFIX, storageKey())
+                    .https(java.nio.file.Path.of(plan.azuriteTls().certFile()),
+                            java.nio.file.Path.of(plan.azuriteTls().keyFile()))
                     .out(out)
                     .commandPrefix(commandPrefixes.getOrDefault(AZURITE, List.of()))
                     .build()

@@ -47,7 +47,7 @@ class LabPlanTest {
         assertThat(p.cmgAdmin(0)).isEqualTo(new Endpoint("127.123.1.10", 29_090));
         assertThat(p.connectionPointAdmin()).isEqualTo(new Endpoint("127.123.2.10", 29_090));
         assertThat(List.of(p.azuriteBlobPort(), p.azuriteQueuePort(), p.azuriteTablePort()))
-                .containsExactly(30_000, 30_001, 30_002);
+                .containsExactly(20_443, 30_001, 30_002);
         assertThat(p.mpInternalUrl()).isEqualTo("https://mp01.corp.contoso.com:20443");
         assertThat(p.hosts()).containsEntry(LabPlan.MP_FQDN, "127.123.3.10").doesNotContainKey(LabPlan.SERVICE_NAME);
         assertThat(p.customerZone()).contains(new org.cmglab.proto.config.AzureSimConfig.DnsRecord(LabPlan.SERVICE_NAME,
@@ -115,8 +115,19 @@ class LabPlanTest {
                 .isEqualTo("rw-------");
         String storageKey = Files.readString(p.storageKeyFile()).strip();
         assertThat(java.util.Base64.getDecoder().decode(storageKey)).hasSize(32);
-        assertThat(azure.storage().blobEndpoint()).isEqualTo("http://127.123.5.10:30000");
-        assertThat(azure.storage().tableEndpoint()).isEqualTo("http://127.123.5.10:30002");
+        // Azurite serves HTTPS (lab certificate for the storage host and its address), blob on 443 + offset
+        assertThat(azure.storage().blobEndpoint()).isEqualTo("https://127.123.5.10:20443");
+        assertThat(azure.storage().tableEndpoint()).isEqualTo("https://127.123.5.10:30002");
+        assertThat(azure.storage().trustRoots()).containsExactly(p.rootCertFile().toString());
+        assertThat(p.azuriteTls().certFile()).satisfies(f -> assertThat(Path.of(f)).exists());
+        var storageCert = org.cmglab.proto.pki.Pem.readCertificates(Path.of(p.azuriteTls().certFile())).get(0);
+        assertThat(storageCert.getSubjectAlternativeNames()).extracting(san -> String.valueOf(san.get(1)))
+                .contains("granitefalls.blob.core.windows.net", "127.123.5.10");
+        assertThat(p.siteSimConfig().contentStorage()).satisfies(c -> {
+            assertThat(c.blobHost()).isEqualTo("granitefalls.blob.core.windows.net");
+            assertThat(c.blobPort()).isEqualTo(20_443);
+            assertThat(c.keyFile()).isEqualTo(p.storageKeyFile().toString());
+        });
         assertThat(azure.storage().keys()).containsExactly(
                 new org.cmglab.proto.config.AzureSimConfig.StorageAccountKey(LabPlan.PREFIX, storageKey));
         assertThat(azure.storage().keyOf("GraniteFalls")).isEqualTo(storageKey);

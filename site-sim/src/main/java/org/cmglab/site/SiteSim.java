@@ -54,6 +54,7 @@ public final class SiteSim implements AutoCloseable {
     private final ManagementPointServer extraHttp;
     private volatile InetSocketAddress adminAddress;
     private volatile org.cmglab.site.sts.SiteTokenAuthority tokens;
+    private volatile org.cmglab.site.content.SiteContent content;
     private org.cmglab.site.sup.SoftwareUpdatePointServer sup;
     private final org.cmglab.site.mp.ReceivedRequestRecorder received;
 
@@ -83,9 +84,14 @@ public final class SiteSim implements AutoCloseable {
                 () -> holder[0] == null ? config.mp().port() : holder[0].boundAddress().getPort(), runtime.registry());
         MpMessagingConfig mc = config.messagingOrDefaults();
         org.cmglab.site.sts.SiteTokenAuthority tokens = SiteTokenSetup.authority(config, runtime);
+        org.cmglab.site.content.SiteContent content = org.cmglab.site.content.SiteContent.fromConfig(config,
+                identity.fqdn(), MP_VERSION, Clock.systemUTC());
+        if (content != null) {
+            runtime.onClose(content);
+        }
         MpMessaging messaging = new MpMessaging(config.siteCode(), identity.name(), identity.fqdn(), config.https(),
-                MP_VERSION, mc, SiteTokenSetup.messageAuthenticator(tokens), ContentLocationSource.NONE,
-                Clock.systemUTC());
+                MP_VERSION, mc, SiteTokenSetup.messageAuthenticator(tokens),
+                content == null ? ContentLocationSource.NONE : content.locations(), Clock.systemUTC());
         if (tokens != null) {
             messaging.clientTokenIssuer(tokens::issueClientToken);
         }
@@ -101,6 +107,7 @@ public final class SiteSim implements AutoCloseable {
                 received, ccmSts, ccm);
         SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer, received, messaging, extra));
         sim.tokens = tokens;
+        sim.content = content;
         sim.sup = config.sup() == null ? null : runtime.onClose(org.cmglab.site.sup.SupLauncher.start(config.sup(), runtime));
         log.info("Management point {} ({}) of site {} serves {}", identity.name(), identity.fqdn(),
                 identity.siteCode(), sim.url());
@@ -112,6 +119,9 @@ public final class SiteSim implements AutoCloseable {
         SiteSim sim = start(config, runtime);
         java.util.Map<String, org.cmglab.proto.runtime.AdminAction> actions =
                 new java.util.LinkedHashMap<>(SiteTokenSetup.adminActions(sim.tokens));
+        if (sim.content != null) {
+            actions.putAll(sim.content.adminActions());
+        }
         actions.put("received", (q, body) -> sim.received(q.getOrDefault("trace", java.util.List.of()).stream()
                 .findFirst().orElse(null)));
         sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status, actions).boundAddress();
@@ -189,6 +199,11 @@ public final class SiteSim implements AutoCloseable {
                 a.getAddress().getHostAddress() + ":" + a.getPort(), config.https(), config.mpRoleId(),
                 isListening()), requestsServed(), messaging.status(),
                 sup == null ? null : org.cmglab.site.sup.SupLauncher.status(config.sup(), sup));
+    }
+
+    /** The site's cloud content (distribution to the CMG), or null when not configured. */
+    public org.cmglab.site.content.SiteContent content() {
+        return content;
     }
 
     /** The MP's messaging (registrations, counters). */

@@ -73,6 +73,8 @@ public final class CloudFabric implements AutoCloseable {
     private volatile Duration probeInterval = Duration.ofSeconds(1);
     private volatile InstanceListener listener = InstanceListener.NONE;
     private volatile org.cmglab.proto.config.TokenAuthConfig tokenAuth;
+    private volatile java.util.function.Function<String, org.cmglab.proto.config.ContentStorageConfig> contentStorage =
+            prefix -> null;
 
     /**
      * @param launcher       how instances are started; null = {@code java -jar config.cmgServiceJar()}
@@ -117,6 +119,16 @@ public final class CloudFabric implements AutoCloseable {
      */
     public CloudFabric tokenAuth(org.cmglab.proto.config.TokenAuthConfig t) {
         this.tokenAuth = t;
+        return this;
+    }
+
+    /**
+     * The content storage each instance of deployment {@code prefix} gets (its storage account for cloud content;
+     * null = not content-enabled). Applies to instances started afterwards.
+     */
+    public CloudFabric contentStorage(
+            java.util.function.Function<String, org.cmglab.proto.config.ContentStorageConfig> byPrefix) {
+        this.contentStorage = byPrefix == null ? prefix -> null : byPrefix;
         return this;
     }
 
@@ -306,7 +318,8 @@ public final class CloudFabric implements AutoCloseable {
                 p.capacity() == 1 ? null : new Endpoint(addr, port(CHANNEL_HTTPS_BASE + i)),
                 new Endpoint(addr, port(ADMIN_PORT)), d.tls, d.clientRoots, d.connectorRoots, p.publishedRoles(),
                 MAX_REQUEST_BODY, config.cmgChannel(), config.logDir(),
-                p.classic() ? new Endpoint(addr, port(CHANNEL_TCPTLS_BASE + i)) : null, tokenAuth);
+                p.classic() ? new Endpoint(addr, port(CHANNEL_TCPTLS_BASE + i)) : null, tokenAuth,
+                contentStorage.apply(p.prefix()));
     }
 
     private VmInstance start(FabricDeployment d, int i) throws IOException {

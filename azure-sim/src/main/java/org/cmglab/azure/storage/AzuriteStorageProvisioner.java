@@ -187,12 +187,25 @@ public final class AzuriteStorageProvisioner implements StorageProvisioner, Inst
     }
 
     private BlobServiceClient blob(String account, String key) {
-        return blobs.computeIfAbsent(account, a -> StorageClients.blob(service.blobEndpoint(), a, key, callTimeout));
+        return blobs.computeIfAbsent(account, a -> StorageClients.blob(service.blobEndpoint(), a, key, callTimeout, roots()));
+    }
+
+    /** The roots trusted for Azurite's HTTPS certificate (read on first use). */
+    private java.util.List<java.security.cert.X509Certificate> roots() {
+        java.util.List<java.security.cert.X509Certificate> out = new java.util.ArrayList<>();
+        for (String f : service.trustRoots()) {
+            try {
+                out.addAll(org.cmglab.proto.pki.Pem.readCertificates(java.nio.file.Path.of(f)));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read storage trust root " + f, e);
+            }
+        }
+        return out;
     }
 
     private TableServiceClient tables(String account, String key) {
         return tables.computeIfAbsent(account,
-                a -> StorageClients.tables(service.tableEndpoint(), a, key, callTimeout));
+                a -> StorageClients.tables(service.tableEndpoint(), a, key, callTimeout, roots()));
     }
 
     private interface Work {

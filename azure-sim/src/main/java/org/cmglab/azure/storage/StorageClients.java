@@ -15,7 +15,9 @@ import com.azure.storage.blob.BlobServiceVersion;
 import com.azure.storage.common.StorageSharedKeyCredential;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Azure SDK clients for one storage account in Azurite, path-style ({@code <endpoint>/<account>}) with the account's
@@ -39,10 +41,16 @@ public final class StorageClients {
      * @param timeout  bound of one HTTP try (connect and response)
      */
     public static BlobServiceClient blob(String endpoint, String account, String key, Duration timeout) {
+        return blob(endpoint, account, key, timeout, List.of());
+    }
+
+    /** @param trustRoots roots trusted for Azurite's HTTPS certificate (the lab root) */
+    public static BlobServiceClient blob(String endpoint, String account, String key, Duration timeout,
+                                         List<X509Certificate> trustRoots) {
         return new BlobServiceClientBuilder()
                 .endpoint(accountUrl(endpoint, account))
                 .credential(new StorageSharedKeyCredential(account, key))
-                .httpClient(httpClient(timeout))
+                .httpClient(httpClient(timeout, trustRoots))
                 .retryOptions(new RequestRetryOptions(RetryPolicyType.FIXED, 2, timeout, Duration.ofMillis(200),
                         Duration.ofMillis(200), null))
                 .serviceVersion(BLOB_SERVICE_VERSION)
@@ -51,10 +59,15 @@ public final class StorageClients {
 
     /** @param endpoint service endpoint without the account, e.g. {@code http://127.77.5.10:10002} */
     public static TableServiceClient tables(String endpoint, String account, String key, Duration timeout) {
+        return tables(endpoint, account, key, timeout, List.of());
+    }
+
+    public static TableServiceClient tables(String endpoint, String account, String key, Duration timeout,
+                                            List<X509Certificate> trustRoots) {
         return new TableServiceClientBuilder()
                 .endpoint(accountUrl(endpoint, account))
                 .credential(new AzureNamedKeyCredential(account, key))
-                .httpClient(httpClient(timeout))
+                .httpClient(httpClient(timeout, trustRoots))
                 .retryOptions(new RetryOptions(new FixedDelayOptions(1, Duration.ofMillis(200))))
                 .serviceVersion(TABLE_SERVICE_VERSION)
                 .buildClient();
@@ -65,7 +78,16 @@ public final class StorageClients {
     }
 
     static HttpClient httpClient(Duration timeout) {
-        return new JdkHttpClientBuilder()
+        return httpClient(timeout, List.of());
+    }
+
+    /** With {@code trustRoots}: HTTPS to Azurite trusting only those roots (the lab root; no trust-all). */
+    static HttpClient httpClient(Duration timeout, List<X509Certificate> trustRoots) {
+        java.net.http.HttpClient.Builder jdk = java.net.http.HttpClient.newBuilder();
+        if (!trustRoots.isEmpty()) {
+            jdk.sslContext(org.cmglab.proto.pki.TlsContexts.jdkClient(trustRoots, null));
+        }
+        return new JdkHttpClientBuilder(jdk)
                 .configuration(Configuration.NONE) // no proxy from the environment: Azurite is on loopback
                 .connectionTimeout(timeout)
                 .responseTimeout(timeout)

@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
 public final class ClientIdentity {
     private static final Logger log = LoggerFactory.getLogger("ClientIDManagerStartup");
     static final String SMSID_FILE = "smsid";
+    /** Written when the MP assigned the SMSID (a registration succeeded). */
+    static final String REGISTERED_FILE = "registered";
     static final String SIGNING_CERT = "signing.crt.pem";
     static final String SIGNING_KEY = "signing.key.pem";
 
@@ -88,7 +90,13 @@ public final class ClientIdentity {
     public void saveSmsId(String assigned) throws IOException {
         Objects.requireNonNull(assigned, "assigned");
         Files.writeString(dir.resolve(SMSID_FILE), assigned + "\n", StandardCharsets.US_ASCII);
+        Files.writeString(dir.resolve(REGISTERED_FILE), Instant.now() + "\n", StandardCharsets.US_ASCII);
         this.smsId = assigned;
+    }
+
+    /** Whether a registration succeeded (the MP assigned {@link #smsId()}). */
+    public boolean registered() {
+        return Files.exists(dir.resolve(REGISTERED_FILE));
     }
 
     /** The self-signed signing (and encryption) certificate and key. */

@@ -23,12 +23,23 @@ import org.cmglab.proto.pki.ClientCertValidator;
  * @param clock              time source for certificate validity
  * @param serverAuth         bearer checks of {@code CCM_Proxy_ServerAuth} paths; null = token authentication off
  * @param ownEndpoints       what the CMG answers itself (AADAuthInfo, ServiceMetadata); null = nothing
+ * @param content            the content service ({@code getcontentxmlsecure}); null = not content-enabled
  */
 public record FrontDoorContext(String instance, String siteCode, Set<String> publishedRoles, ChannelRegistry registry,
                                ClientCertValidator clientValidator, ClientCertValidator connectorValidator,
                                FlowEventLog events, ChannelSettings settings, int frontDoorPort,
                                long requestTimeoutMs, Clock clock,
-                               org.cmglab.cmg.auth.ServerAuthGate serverAuth, CmgOwnEndpoints ownEndpoints) {
+                               org.cmglab.cmg.auth.ServerAuthGate serverAuth, CmgOwnEndpoints ownEndpoints,
+                               org.cmglab.cmg.content.ContentService content) {
+
+    /** Not content-enabled. */
+    public FrontDoorContext(String instance, String siteCode, Set<String> publishedRoles, ChannelRegistry registry,
+                            ClientCertValidator clientValidator, ClientCertValidator connectorValidator,
+                            FlowEventLog events, ChannelSettings settings, int frontDoorPort, long requestTimeoutMs,
+                            Clock clock, org.cmglab.cmg.auth.ServerAuthGate serverAuth, CmgOwnEndpoints ownEndpoints) {
+        this(instance, siteCode, publishedRoles, registry, clientValidator, connectorValidator, events, settings,
+                frontDoorPort, requestTimeoutMs, clock, serverAuth, ownEndpoints, null);
+    }
 
     /** Without token authentication and own endpoints. */
     public FrontDoorContext(String instance, String siteCode, Set<String> publishedRoles, ChannelRegistry registry,
@@ -36,6 +47,6 @@ public record FrontDoorContext(String instance, String siteCode, Set<String> pub
                             FlowEventLog events, ChannelSettings settings, int frontDoorPort, long requestTimeoutMs,
                             Clock clock) {
         this(instance, siteCode, publishedRoles, registry, clientValidator, connectorValidator, events, settings,
-                frontDoorPort, requestTimeoutMs, clock, null, null);
+                frontDoorPort, requestTimeoutMs, clock, null, null, null);
     }
 }

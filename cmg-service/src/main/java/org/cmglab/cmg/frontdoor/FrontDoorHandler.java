@@ -87,6 +87,10 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
             }
             return;
         }
+        if (org.cmglab.cmg.content.ContentService.matches(req.uri())) {
+            ContentAnswers.answer(ctx, req, fd, traceId, what, keepAlive);
+            return;
+        }
         ProxyPath pp = ProxyPath.parse(req.uri());
         if (pp == null) {
             refuse(ctx, traceId, 404, "Not Found", "not a CMG endpoint: " + req.uri(), "not-found", "none", what, keepAlive);

@@ -125,9 +125,17 @@ public record AzureSimConfig(String environment, String tenantId, String subscri
      * @param tableEndpoint e.g. {@code http://127.77.5.10:10002}
      * @param keys          the storage accounts Azurite was started with and their keys (base64); secrets, never
      *                      logged ({@link StorageAccountKey#toString()} hides the key)
+     * @param trustRoots    roots trusted for Azurite's certificate when the endpoints are HTTPS (PEM files)
      */
-    public record StorageService(String blobEndpoint, String tableEndpoint, List<StorageAccountKey> keys) {
+    public record StorageService(String blobEndpoint, String tableEndpoint, List<StorageAccountKey> keys,
+                                 List<String> trustRoots) {
+        /** Plain HTTP (no trust roots). */
+        public StorageService(String blobEndpoint, String tableEndpoint, List<StorageAccountKey> keys) {
+            this(blobEndpoint, tableEndpoint, keys, null);
+        }
+
         public StorageService {
+            trustRoots = trustRoots == null ? List.of() : List.copyOf(trustRoots);
             Objects.requireNonNull(blobEndpoint, "blobEndpoint");
             Objects.requireNonNull(tableEndpoint, "tableEndpoint");
             Loopback.require(java.net.URI.create(blobEndpoint).getHost(), "storage.blobEndpoint");

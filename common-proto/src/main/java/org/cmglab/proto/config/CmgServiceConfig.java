@@ -24,12 +24,15 @@ import java.util.Objects;
  * @param tokenAuth           how {@code CCM_Proxy_ServerAuth} bearer tokens are checked: the site's token-signing
  *                            certificate (no key) and hierarchy id, the onboarded Entra tenant with its JWKS; null =
  *                            token authentication off (every ServerAuth request gets 401 CMGService_Invalid_Token)
+ * @param contentStorage      the CMG's storage account for cloud content (SAS URLs in the content manifest); null =
+ *                            not content-enabled ({@code getcontentxmlsecure} answers 404)
  */
 public record CmgServiceConfig(String serviceName, String deploymentName, String siteCode, int instanceIndex,
                                Endpoint frontDoor, Endpoint channelHttps, Endpoint admin, TlsFiles serverTls,
                                List<String> clientTrustRoots, List<String> connectorTrustRoots,
                                List<PublishedRole> publishedRoles, int maxRequestBodyBytes, ChannelTimings channel,
-                               String logDir, Endpoint channelTcpTls, TokenAuthConfig tokenAuth) {
+                               String logDir, Endpoint channelTcpTls, TokenAuthConfig tokenAuth,
+                               ContentStorageConfig contentStorage) {
     public CmgServiceConfig {
         Objects.requireNonNull(serviceName, "serviceName");
         Objects.requireNonNull(frontDoor, "frontDoor");
@@ -47,6 +50,24 @@ public record CmgServiceConfig(String serviceName, String deploymentName, String
         if (channel == null) {
             channel = ChannelTimings.defaults();
         }
+    }
+
+    /** Not content-enabled. */
+    public CmgServiceConfig(String serviceName, String deploymentName, String siteCode, int instanceIndex,
+                            Endpoint frontDoor, Endpoint channelHttps, Endpoint admin, TlsFiles serverTls,
+                            List<String> clientTrustRoots, List<String> connectorTrustRoots,
+                            List<PublishedRole> publishedRoles, int maxRequestBodyBytes, ChannelTimings channel,
+                            String logDir, Endpoint channelTcpTls, TokenAuthConfig tokenAuth) {
+        this(serviceName, deploymentName, siteCode, instanceIndex, frontDoor, channelHttps, admin, serverTls,
+                clientTrustRoots, connectorTrustRoots, publishedRoles, maxRequestBodyBytes, channel, logDir,
+                channelTcpTls, tokenAuth, null);
+    }
+
+    /** The same settings, content-enabled with this storage account. */
+    public CmgServiceConfig withContentStorage(ContentStorageConfig storage) {
+        return new CmgServiceConfig(serviceName, deploymentName, siteCode, instanceIndex, frontDoor, channelHttps,
+                admin, serverTls, clientTrustRoots, connectorTrustRoots, publishedRoles, maxRequestBodyBytes, channel,
+                logDir, channelTcpTls, tokenAuth, storage);
     }
 
     /** Without token authentication. */

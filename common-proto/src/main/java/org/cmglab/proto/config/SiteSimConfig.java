@@ -18,10 +18,26 @@ import java.util.Objects;
  *                  {@code CCM_STS}; null = token authentication off (CCM_STS answers 404)
  * @param sup       the software update point, or null for none
  * @param messaging CcmMessaging settings of the MP (null: {@link MpMessagingConfig#defaults()})
+ * @param contentStorage the content-enabled CMG's storage account the site distributes content to (needs
+ *                  {@code tokenAuth} for the content access tokens and {@code messaging.cmgServiceName}); null = no
+ *                  cloud content (docs/content-flow.md)
  */
 public record SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
                             TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth, SupConfig sup,
-                            MpMessagingConfig messaging) {
+                            MpMessagingConfig messaging, ContentStorageConfig contentStorage) {
+    /** Without cloud content. */
+    public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
+                         TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth, SupConfig sup,
+                         MpMessagingConfig messaging) {
+        this(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, tokenAuth, sup, messaging, null);
+    }
+
+    /** The same settings with cloud content. */
+    public SiteSimConfig withContentStorage(ContentStorageConfig storage) {
+        return new SiteSimConfig(siteCode, mpName, mpFqdn, mpRoleId, https, mp, mpTls, admin, logDir, tokenAuth, sup,
+                messaging, storage);
+    }
+
     /** Without messaging settings (defaults). */
     public SiteSimConfig(String siteCode, String mpName, String mpFqdn, String mpRoleId, boolean https, Endpoint mp,
                          TlsFiles mpTls, Endpoint admin, String logDir, TokenAuthConfig tokenAuth, SupConfig sup) {

@@ -44,11 +44,16 @@ final class LocationReplies {
      * @param tokenAuth the message came on {@code ccm_system_tokenauth} (its SUP URL uses {@code CCM_Proxy_ServerAuth})
      */
     String reply(Document d, boolean tokenAuth) {
+        return reply(d, tokenAuth, null);
+    }
+
+    /** @param clientId the message's SourceID ({@code GUID:…}) or null; content tokens are scoped to it */
+    String reply(Document d, boolean tokenAuth, String clientId) {
         Element root = d.getDocumentElement();
         return switch (root.getTagName()) {
             case "EnumerateMPLocationRequest" -> mpLocations();
             case "SiteInformationRequest" -> siteInfo();
-            case "ContentLocationRequest" -> contentLocations(root);
+            case "ContentLocationRequest" -> contentLocations(root, clientId);
             case "WSUSLocationRequest" -> wsusLocation(root, tokenAuth);
             default -> throw new CcmFormatException(CcmFormatException.Reason.MISSING_FIELD,
                     "MP_LocationManager does not handle <" + root.getTagName() + ">");
@@ -90,6 +95,10 @@ final class LocationReplies {
     }
 
     String contentLocations(Element root) {
+        return contentLocations(root, null);
+    }
+
+    String contentLocations(Element root, String clientId) {
         Element pkg = SafeXml.first(root, "Package");
         String id = pkg == null ? null : pkg.getAttribute("ID");
         if (id == null || id.isBlank()) {
@@ -112,7 +121,7 @@ final class LocationReplies {
                     .append("</ServerRemoteName><DPType>SERVER</DPType><Windows Trust=\"1\"/>")
                     .append("<Locality>SUBNET</Locality></LocationRecord>");
         }
-        for (String r : cloudContent.locationRecords(id, version, internet)) {
+        for (String r : cloudContent.locationRecords(id, version, internet, clientId)) {
             s.append(r);
         }
         return s.append("</LocationRecords></Site></Sites><RelatedContentIDs/></ContentLocationReply>").toString();

@@ -411,7 +411,7 @@ public final class MpMessaging {
 
     private String locate(CcmMessage m, boolean tokenAuth) {
         Document d = SafeXml.parse(m.bodyXml());
-        String reply = location.reply(d, tokenAuth);
+        String reply = location.reply(d, tokenAuth, m.header().sourceId());
         locLog.info("MP_LocationManager: {} from {} answered ({} chars)", LocationReplies.requestName(d),
                 m.header().sourceId() == null ? m.header().sourceHost() : m.header().sourceId(), reply.length());
         return reply;
