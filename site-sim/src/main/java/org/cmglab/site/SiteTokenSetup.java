@@ -7,7 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.cmglab.proto.config.SiteSimConfig;
-import org.cmglab.proto.log.ProductLog;
+import org.cmglab.proto.log.ProductLogs;
 import org.cmglab.proto.runtime.AdminAction;
 import org.cmglab.proto.runtime.ComponentRuntime;
 import org.cmglab.site.ccm.MessageAuthenticator;
@@ -29,7 +29,7 @@ final class SiteTokenSetup {
         if (config.tokenAuth() == null) {
             return null;
         }
-        AutoCloseable stsLog = ProductLog.attach(runtime.logDir(), "CCM_STS", "CCM_STS.log", "CCM_STS");
+        AutoCloseable stsLog = ProductLogs.attach(runtime.logDir(), "CCM_STS");
         runtime.onClose(stsLog);
         SiteTokenAuthority a = SiteTokenAuthority.fromConfig(config.tokenAuth(), Clock.systemUTC());
         log.info("CCM_STS: site tokens signed by {} (issuer {}), Entra tenant {} (audience {}), allowed skew {} s",

@@ -7,18 +7,29 @@ import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Objects;
 import org.slf4j.LoggerFactory;
 
 /**
  * Extra CMTrace logs of one component under the product's file names, each fed by one logger: e.g. logger
  * {@code MP_RegistrationManager} → {@code MP_RegistrationManager.log}. The logger's lines still also go to the
- * component's main logs.
+ * component's main logs. Use it for the product logs a component has besides its main one ({@link LogSetup}).
+ *
+ * <pre>{@code
+ * runtime.onClose(ProductLogs.attach(logDir, "CCM_STS"));   // CCM_STS.log, component CCM_STS
+ * LoggerFactory.getLogger("CCM_STS").info("Issued token");
+ * }</pre>
  */
 public final class ProductLogs {
     private ProductLogs() {}
 
-    /** Attaches {@code <logDir>/<name>.log} (component {@code name}) to the logger {@code name}. */
+    /**
+     * Attaches {@code <logDir>/<name>.log} (component {@code name}) to the logger {@code name}; closing the handle
+     * detaches and closes it.
+     */
     public static AutoCloseable attach(Path logDir, String name) {
+        Objects.requireNonNull(logDir, "logDir");
+        Objects.requireNonNull(name, "name");
         LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
         Logger logger = lc.getLogger(name);
         CmTraceLayout layout = new CmTraceLayout();
