@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.cmglab.proto.ccm.CcmFormatException;
 import org.cmglab.proto.config.CmgServiceConfig;
 import org.cmglab.proto.config.ContentStorageConfig;
+import org.cmglab.proto.content.ContentBlobs;
 import org.cmglab.proto.content.ContentManifest;
 import org.cmglab.proto.content.ContentToken;
 import org.cmglab.proto.content.ContentTokenException;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import com.azure.core.util.BinaryData;
 import com.azure.storage.blob.BlobContainerClient;
 import io.netty.channel.EventLoopGroup;
+import org.cmglab.proto.content.ContentBlobs;
 import org.cmglab.proto.runtime.EventLoops;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;

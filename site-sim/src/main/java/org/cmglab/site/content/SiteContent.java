@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.cmglab.proto.config.ContentStorageConfig;
 import org.cmglab.proto.config.SiteSimConfig;
+import org.cmglab.proto.content.ContentBlobs;
 import org.cmglab.proto.content.ContentManifest;
 import org.cmglab.proto.pki.Pem;
 import org.cmglab.proto.runtime.AdminAction;

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.cmglab.proto.config.ContentStorageConfig;
+import org.cmglab.proto.content.ContentBlobs;
 import org.cmglab.proto.content.ContentManifest;
 import org.cmglab.proto.content.ContentToken;
 import org.cmglab.proto.pki.LabCa;

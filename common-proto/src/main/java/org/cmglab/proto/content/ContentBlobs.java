@@ -1,4 +1,4 @@
-package org.cmglab.cmg.content;
+package org.cmglab.proto.content;
 
 import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
 import com.azure.core.util.Configuration;
@@ -21,9 +21,14 @@ import org.cmglab.proto.pki.Pem;
 import org.cmglab.proto.pki.TlsContexts;
 
 /**
- * The Azure SDK client of the CMG's content container (a small copy of site-sim's {@code org.cmglab.site.content.ContentBlobs}, which cmg-service cannot depend on): path-style on Azurite's lab address over HTTPS, the lab root
+ * The Azure SDK client of the CMG's content container: path-style on Azurite's lab address over HTTPS, the lab root
  * trusted in the JDK HTTP client (no trust-all), the account's shared key read from its file, blob API pinned to
- * 2025-11-05 (Azurite 3.35.0's newest; docs/azurite.md).
+ * 2025-11-05 (Azurite 3.35.0's newest; docs/azurite.md). Shared by site-sim (uploads) and cmg-service (SAS
+ * manifests).
+ *
+ * <p>The Azure SDK is an {@code optional} dependency of common-proto: a module calling this class declares
+ * {@code azure-storage-blob} (Netty HTTP client excluded) and {@code azure-core-http-jdk-httpclient} itself, as
+ * site-sim and cmg-service do; the other modules do not get the SDK through common-proto.
  */
 public final class ContentBlobs {
     public static final BlobServiceVersion BLOB_SERVICE_VERSION = BlobServiceVersion.V2025_11_05;
