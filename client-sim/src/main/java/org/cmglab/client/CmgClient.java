@@ -1,19 +1,9 @@
 package org.cmglab.client;
 
-import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -22,19 +12,15 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Promise;
-import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.cmglab.proto.flow.FlowEventLog;
 import org.cmglab.proto.flow.TraceContext;
 import org.cmglab.proto.pki.IssuedCert;
-import org.cmglab.proto.pki.TlsContexts;
-import org.cmglab.proto.runtime.EventLoops;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,67 +71,20 @@ final class CmgClient {
                      IssuedCert clientCertOrNull) throws InterruptedException {
         long start = System.nanoTime();
         MpListResult result;
-        SslContext ssl;
-        try {
-            ssl = TlsContexts.client(trustRoots, clientCertOrNull);
-        } catch (SSLException e) {
-            throw new IllegalStateException("cannot build the client TLS context: " + e.getMessage(), e);
-        }
-        Promise<FullReply> promise = group.next().newPromise();
-        Stage stage = new Stage();
-        Bootstrap b = new Bootstrap()
-                .group(group)
-                .channel(EventLoops.socketChannelClass())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .localAddress(new InetSocketAddress(target.sourceAddress(), 0))
-                .remoteAddress(target.remote())
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        SslHandler tls = ssl.newHandler(ch.alloc(), target.serviceName(), target.port());
-                        tls.setHandshakeTimeoutMillis(connectTimeout.toMillis());
-                        ch.pipeline().addLast("tls", tls)
-                                .addLast("http", new HttpClientCodec())
-                                .addLast("aggregator", new HttpObjectAggregator(MAX_RESPONSE))
-                                .addLast("reply", new ReplyHandler(promise));
-                    }
-                });
+        SslContext ssl = OneShotHttp.clientTls(trustRoots, clientCertOrNull);
+        Promise<HttpExchange.Response> promise = group.next().newPromise();
+        OneShotHttp.Stage stage = new OneShotHttp.Stage();
         log.debug("connecting {} -> {} ({})", target.sourceAddress(), target.remote(), target.serviceName());
-        ChannelFuture connect = b.connect();
-        Channel ch = connect.channel();
-        connect.addListener(cf -> {
-            if (!cf.isSuccess()) {
-                promise.tryFailure(cf.cause());
-                return;
-            }
-            stage.value = MpListResult.Failure.TLS;
-            ch.pipeline().get(SslHandler.class).handshakeFuture().addListener(hf -> {
-                if (!hf.isSuccess()) {
-                    promise.tryFailure(hf.cause());
-                    return;
-                }
-                stage.value = MpListResult.Failure.NO_RESPONSE;
-                ch.writeAndFlush(request(target, path, traceId)).addListener(wf -> {
-                    if (!wf.isSuccess()) {
-                        promise.tryFailure(wf.cause());
-                    }
-                });
-                var timer = ch.eventLoop().schedule(() -> promise.tryFailure(new NoResponseException(
-                        "no response within " + responseTimeout.toSeconds() + " s")),
-                        responseTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                promise.addListener(p -> timer.cancel(false));
-            });
-        });
-        long bound = connectTimeout.multipliedBy(2).plus(responseTimeout).plusSeconds(5).toMillis();
-        if (!promise.await(bound)) {
-            promise.tryFailure(new NoResponseException("no outcome within " + bound + " ms"));
-        }
-        ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        OneShotHttp.run(group, new OneShotHttp.Connection(target.sourceAddress(), target.remote(), ssl,
+                        target.serviceName(), target.port(), connectTimeout, responseTimeout),
+                pipeline -> pipeline.addLast("http", new HttpClientCodec())
+                        .addLast("aggregator", new HttpObjectAggregator(MAX_RESPONSE))
+                        .addLast("reply", new OneShotHttp.ReplyHandler(promise)),
+                () -> request(target, path, traceId), promise, stage);
         long nanos = System.nanoTime() - start;
 
         if (promise.isSuccess()) {
-            FullReply r = promise.getNow();
+            HttpExchange.Response r = promise.getNow();
             List<MpListResult.Mp> mps = null;
             if (r.status() == 200) {
                 try {
@@ -209,48 +148,10 @@ final class CmgClient {
         return String.join("; caused by ", parts);
     }
 
-    /** The failure kind of whatever step is running; written on the event loop, read after the promise. */
-    private static final class Stage {
-        volatile MpListResult.Failure value = MpListResult.Failure.CONNECT;
-    }
-
     /** Connected, but the server sent nothing (in time) or closed first. */
     static final class NoResponseException extends Exception {
         NoResponseException(String message) {
             super(message, null, false, false);
-        }
-    }
-
-    record FullReply(int status, String reason, String contentType, byte[] body) {}
-
-    static final class ReplyHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
-        private final Promise<FullReply> promise;
-
-        ReplyHandler(Promise<FullReply> promise) {
-            this.promise = promise;
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse res) {
-            if (res.decoderResult().isFailure()) {
-                promise.tryFailure(new NoResponseException("unreadable response: " + res.decoderResult().cause()));
-                return;
-            }
-            promise.trySuccess(new FullReply(res.status().code(), res.status().reasonPhrase(),
-                    res.headers().get(HttpHeaderNames.CONTENT_TYPE), ByteBufUtil.getBytes(res.content())));
-            ctx.close();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            promise.tryFailure(cause);
-            ctx.close();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            promise.tryFailure(new NoResponseException("the server closed the connection before a response"));
-            super.channelInactive(ctx);
         }
     }
 }

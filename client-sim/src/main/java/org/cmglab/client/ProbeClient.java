@@ -1,15 +1,9 @@
 package org.cmglab.client;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -21,7 +15,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Promise;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
@@ -32,10 +25,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLException;
 import org.cmglab.proto.flow.TraceContext;
-import org.cmglab.proto.runtime.EventLoops;
 
 /**
  * One request of any verb with any headers and body to the CMG (or to whatever sits at {@code via}, e.g. the lab's
@@ -72,57 +62,18 @@ final class ProbeClient {
 
     Outcome send(CmgTarget target, InetSocketAddress remote, Request r, String traceId) throws InterruptedException {
         Promise<Outcome> promise = group.next().newPromise();
-        MpListResult.Failure[] stage = {MpListResult.Failure.CONNECT};
+        OneShotHttp.Stage stage = new OneShotHttp.Stage();
         boolean head = "HEAD".equals(r.method());
-        Bootstrap b = new Bootstrap().group(group).channel(EventLoops.socketChannelClass())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) CONNECT_TIMEOUT.toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .localAddress(new InetSocketAddress(target.sourceAddress(), 0))
-                .remoteAddress(remote)
-                .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        SslHandler tls = ssl.newHandler(ch.alloc(), target.serviceName(), target.port());
-                        tls.setHandshakeTimeoutMillis(CONNECT_TIMEOUT.toMillis());
-                        ch.pipeline().addLast("tls", tls).addLast("http", new HttpClientCodec(8192, 64 * 1024, 64 * 1024))
-                                .addLast("reply", new Reader(promise, head));
-                    }
-                });
-        ChannelFuture connect = b.connect();
-        Channel ch = connect.channel();
-        connect.addListener(cf -> {
-            if (!cf.isSuccess()) {
-                promise.tryFailure(cf.cause());
-                return;
-            }
-            stage[0] = MpListResult.Failure.TLS;
-            ch.pipeline().get(SslHandler.class).handshakeFuture().addListener(hf -> {
-                if (!hf.isSuccess()) {
-                    promise.tryFailure(hf.cause());
-                    return;
-                }
-                stage[0] = MpListResult.Failure.NO_RESPONSE;
-                ch.writeAndFlush(request(target, r, traceId)).addListener(wf -> {
-                    if (!wf.isSuccess()) {
-                        promise.tryFailure(wf.cause());
-                    }
-                });
-                var timer = ch.eventLoop().schedule(() -> promise.tryFailure(new CmgClient.NoResponseException(
-                        "no response within " + RESPONSE_TIMEOUT.toSeconds() + " s")), RESPONSE_TIMEOUT.toMillis(),
-                        TimeUnit.MILLISECONDS);
-                promise.addListener(p -> timer.cancel(false));
-            });
-        });
-        long bound = CONNECT_TIMEOUT.multipliedBy(2).plus(RESPONSE_TIMEOUT).plusSeconds(5).toMillis();
-        if (!promise.await(bound)) {
-            promise.tryFailure(new CmgClient.NoResponseException("no outcome within " + bound + " ms"));
-        }
-        ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        OneShotHttp.run(group, new OneShotHttp.Connection(target.sourceAddress(), remote, ssl, target.serviceName(),
+                        target.port(), CONNECT_TIMEOUT, RESPONSE_TIMEOUT),
+                pipeline -> pipeline.addLast("http", new HttpClientCodec(8192, 64 * 1024, 64 * 1024))
+                        .addLast("reply", new Reader(promise, head)),
+                () -> request(target, r, traceId), promise, stage);
         if (promise.isSuccess()) {
             return promise.getNow();
         }
         Throwable cause = promise.cause();
-        return new Outcome(0, null, null, 0, null, null, CmgClient.classify(stage[0], cause), CmgClient.describe(cause));
+        return new Outcome(0, null, null, 0, null, null, CmgClient.classify(stage.value, cause), CmgClient.describe(cause));
     }
 
     static FullHttpRequest request(CmgTarget target, Request r, String traceId) {
@@ -208,10 +159,6 @@ final class ProbeClient {
     }
 
     static SslContext context(List<java.security.cert.X509Certificate> roots, org.cmglab.proto.pki.IssuedCert cert) {
-        try {
-            return org.cmglab.proto.pki.TlsContexts.client(roots, cert);
-        } catch (SSLException e) {
-            throw new IllegalStateException("cannot build the client TLS context: " + e.getMessage(), e);
-        }
+        return OneShotHttp.clientTls(roots, cert);
     }
 }
