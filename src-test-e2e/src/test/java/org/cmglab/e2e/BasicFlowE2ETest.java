@@ -4,13 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 import org.cmglab.lab.ClientRun;
 import org.cmglab.lab.HopTrace;
 import org.cmglab.lab.LabPlan;
@@ -44,45 +40,20 @@ class BasicFlowE2ETest {
 
     static LabPlan plan;
     static LabProcesses lab;
+    static E2eLab e2e;
 
     @BeforeAll
     static void startLab() throws Exception {
-        int net = ThreadLocalRandom.current().nextInt(100, 200);
-        plan = LabPlan.builder().stateDir(tmp.resolve("state")).net(net).build();
-        plan.materialize();
-        lab = new LabProcesses(plan, System.out);
-        lab.startAll();
+        e2e = E2eLab.startAll(tmp.resolve("state"));
+        plan = e2e.plan;
+        lab = e2e.lab;
     }
 
+    /** Stops every process; fails if one is still alive or a log reports a Netty LEAK ({@link E2eLab#close()}). */
     @AfterAll
     static void stopLab() throws IOException {
-        if (lab == null) {
-            return;
-        }
-        List<ProcessHandle> started = lab.processHandles();
-        lab.close();
-        assertThat(started).as("processes the lab started").isNotEmpty();
-        for (ProcessHandle h : started) {
-            assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
-        }
-        assertThat(leakReports()).as("Netty LEAK reports in " + plan.logDir()).isEmpty();
-    }
-
-    private static List<String> leakReports() throws IOException {
-        if (!Files.isDirectory(plan.logDir())) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.walk(plan.logDir())) {
-            return files.filter(Files::isRegularFile)
-                    .filter(f -> f.toString().endsWith(".out") || f.toString().endsWith(".log"))
-                    .flatMap(f -> {
-                        try {
-                            return Files.readAllLines(f, StandardCharsets.UTF_8).stream()
-                                    .filter(l -> l.contains("LEAK:")).map(l -> f.getFileName() + ": " + l);
-                        } catch (IOException e) {
-                            return Stream.of(f + ": unreadable " + e);
-                        }
-                    }).toList();
+        if (e2e != null) {
+            e2e.close();
         }
     }
 

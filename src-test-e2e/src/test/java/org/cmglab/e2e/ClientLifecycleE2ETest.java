@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import org.cmglab.lab.ClientRun;
 import org.cmglab.lab.LabPlan;
 import org.cmglab.lab.LabProcesses;
@@ -41,38 +40,20 @@ class ClientLifecycleE2ETest {
 
     static LabPlan plan;
     static LabProcesses lab;
+    static E2eLab e2e;
 
     @BeforeAll
     static void startLab() throws Exception {
-        int net = ThreadLocalRandom.current().nextInt(100, 200);
-        plan = LabPlan.builder().stateDir(tmp.resolve("state")).net(net).build();
-        plan.materialize();
-        lab = new LabProcesses(plan, System.out);
-        lab.startAll();
-        lab.awaitChannel(Duration.ofSeconds(30));
+        e2e = E2eLab.startAll(tmp.resolve("state"));
+        plan = e2e.plan;
+        lab = e2e.lab;
     }
 
+    /** Stops every process; fails if one is still alive or a log reports a Netty LEAK ({@link E2eLab#close()}). */
     @AfterAll
     static void stopLab() throws IOException {
-        if (lab == null) {
-            return;
-        }
-        List<ProcessHandle> started = lab.processHandles();
-        lab.close();
-        for (ProcessHandle h : started) {
-            assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
-        }
-        try (java.util.stream.Stream<Path> files = Files.walk(plan.logDir())) {
-            List<String> leaks = files.filter(f -> f.toString().endsWith(".out") || f.toString().endsWith(".log"))
-                    .flatMap(f -> {
-                        try {
-                            return Files.readAllLines(f, StandardCharsets.UTF_8).stream()
-                                    .filter(l -> l.contains("LEAK:")).map(l -> f.getFileName() + ": " + l);
-                        } catch (IOException e) {
-                            return java.util.stream.Stream.of(f + ": unreadable " + e);
-                        }
-                    }).toList();
-            assertThat(leaks).as("Netty LEAK reports in " + plan.logDir()).isEmpty();
+        if (e2e != null) {
+            e2e.close();
         }
     }
 

@@ -17,7 +17,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import org.cmglab.lab.ClientRun;
 import org.cmglab.lab.LabPlan;
 import org.cmglab.lab.LabProcesses;
@@ -54,27 +53,21 @@ class ContentFlowE2ETest {
 
     static LabPlan plan;
     static LabProcesses lab;
+    static E2eLab e2e;
     static final java.net.http.HttpClient ADMIN = java.net.http.HttpClient.newHttpClient();
 
     @BeforeAll
     static void startLab() throws Exception {
-        int net = ThreadLocalRandom.current().nextInt(100, 200);
-        plan = LabPlan.builder().stateDir(tmp.resolve("state")).net(net).build();
-        plan.materialize();
-        lab = new LabProcesses(plan, System.out);
-        lab.startAll();
-        lab.awaitChannel(Duration.ofSeconds(30));
+        e2e = E2eLab.startAll(tmp.resolve("state"));
+        plan = e2e.plan;
+        lab = e2e.lab;
     }
 
+    /** Stops every process; fails if one is still alive or a log reports a Netty LEAK ({@link E2eLab#close()}). */
     @AfterAll
-    static void stopLab() {
-        if (lab == null) {
-            return;
-        }
-        List<ProcessHandle> started = lab.processHandles();
-        lab.close();
-        for (ProcessHandle h : started) {
-            assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
+    static void stopLab() throws IOException {
+        if (e2e != null) {
+            e2e.close();
         }
     }
 

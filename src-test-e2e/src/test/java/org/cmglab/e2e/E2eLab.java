@@ -84,7 +84,34 @@ final class E2eLab implements AutoCloseable {
             }
             lab.awaitChannel(Duration.ofSeconds(60));
         } catch (Exception | Error e) {
-            l.close();
+            try {
+                l.close();
+            } catch (Exception | Error c) {
+                e.addSuppressed(c);
+            }
+            throw e;
+        }
+        return l;
+    }
+
+    /**
+     * The default lab (one instance, the plan's own configs) in {@code stateDir}, started the way {@code lab start}
+     * does ({@link LabProcesses#startAll()}), then waits until the connection point has a ready channel.
+     */
+    static E2eLab startAll(Path stateDir) throws Exception {
+        int net = ThreadLocalRandom.current().nextInt(100, 200);
+        LabPlan plan = LabPlan.builder().stateDir(stateDir).net(net).build();
+        plan.materialize();
+        E2eLab l = new E2eLab(plan, new LabProcesses(plan, System.out));
+        try {
+            l.lab.startAll();
+            l.lab.awaitChannel(Duration.ofSeconds(30));
+        } catch (Exception | Error e) {
+            try {
+                l.close();
+            } catch (Exception | Error c) {
+                e.addSuppressed(c);
+            }
             throw e;
         }
         return l;
@@ -239,7 +266,12 @@ final class E2eLab implements AutoCloseable {
         for (ComponentProcess c : extra) {
             c.stop();
         }
+        List<ProcessHandle> started = lab.processHandles();
         lab.close();
+        assertThat(started).as("processes the lab started").isNotEmpty();
+        for (ProcessHandle h : started) {
+            assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
+        }
         assertThat(grep(plan.logDir(), "LEAK:")).as("Netty LEAK reports in " + plan.logDir()).isEmpty();
     }
 

@@ -15,7 +15,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.cmglab.lab.ComponentProcess;
 import org.cmglab.lab.LabPlan;
@@ -48,25 +47,20 @@ class TokenAuthE2ETest {
     static Path tmp;
     static LabPlan plan;
     static LabProcesses lab;
+    static E2eLab e2e;
 
     @BeforeAll
     static void startLab() throws Exception {
-        int net = ThreadLocalRandom.current().nextInt(100, 200);
-        plan = LabPlan.builder().stateDir(tmp.resolve("state")).net(net).build();
-        plan.materialize();
-        lab = new LabProcesses(plan, System.out);
-        lab.startAll();
-        lab.awaitChannel(Duration.ofSeconds(30));
+        e2e = E2eLab.startAll(tmp.resolve("state"));
+        plan = e2e.plan;
+        lab = e2e.lab;
     }
 
+    /** Stops every process; fails if one is still alive or a log reports a Netty LEAK ({@link E2eLab#close()}). */
     @AfterAll
-    static void stopLab() {
-        if (lab != null) {
-            List<ProcessHandle> started = lab.processHandles();
-            lab.close();
-            for (ProcessHandle h : started) {
-                assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
-            }
+    static void stopLab() throws IOException {
+        if (e2e != null) {
+            e2e.close();
         }
     }
 
