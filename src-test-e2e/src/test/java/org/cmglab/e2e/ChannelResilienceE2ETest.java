@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -49,6 +48,7 @@ class ChannelResilienceE2ETest {
     static Path tmp;
     static LabPlan plan;
     static LabProcesses lab;
+    static E2eLab e2e;
     /** pids this test stopped and not yet continued (continued in @AfterAll whatever happens). */
     static final Set<Long> stopped = ConcurrentHashMap.newKeySet();
     /** The CMG instance this test relaunched itself after killing it (azure-sim does not restart crashed VMs). */
@@ -58,15 +58,13 @@ class ChannelResilienceE2ETest {
 
     @BeforeAll
     static void startLab() throws Exception {
-        int net = ThreadLocalRandom.current().nextInt(100, 200);
-        plan = LabPlan.builder().stateDir(tmp.resolve("state")).net(net)
-                .channelPing(Duration.ofSeconds(1), Duration.ofSeconds(1)).build();
-        plan.materialize();
-        lab = new LabProcesses(plan, System.out);
-        lab.startAll();
-        lab.awaitChannel(Duration.ofSeconds(30));
+        e2e = E2eLab.startAll(tmp.resolve("state"),
+                b -> b.channelPing(Duration.ofSeconds(1), Duration.ofSeconds(1)));
+        plan = e2e.plan;
+        lab = e2e.lab;
     }
 
+    /** Continues what the test stopped, stops the relaunched instance, then {@link E2eLab#close()} (LEAK check). */
     @AfterAll
     static void stopLab() throws Exception {
         for (long pid : stopped) {
@@ -75,11 +73,8 @@ class ChannelResilienceE2ETest {
         if (relaunched != null) {
             relaunched.stop();
         }
-        if (lab != null) {
-            lab.close();
-        }
-        if (plan != null) {
-            assertThat(grep(plan.logDir(), "LEAK:")).as("Netty LEAK reports in " + plan.logDir()).isEmpty();
+        if (e2e != null) {
+            e2e.close();
         }
     }
 
@@ -149,7 +144,7 @@ class ChannelResilienceE2ETest {
         JsonNode before = cpChannel();
         assertThat(before.path("state").asText()).isEqualTo("Connected");
         String oldId = before.path("connectionId").asText();
-        long attemptsBefore = attempts(before);
+        long attemptsBefore = E2eLab.attempts(before);
         long cmgPid = cmgPid();
 
         long t0 = System.nanoTime();
@@ -167,11 +162,12 @@ class ChannelResilienceE2ETest {
             // a 5 s outage in all: the connection point re-dials with backoff (1 s, 2 s, 4 s ± 20 %), not in a loop
             // the rest of the outage: the connection point stays without a channel while the CMG is silent
             awaitOutage(5_000 - ms(t0));
-            attemptsDuringOutage = attempts(cpChannel()) - attemptsBefore;
+            attemptsDuringOutage = E2eLab.attempts(cpChannel()) - attemptsBefore;
         } finally {
             signal("CONT", cmgPid);
         }
-        assertThat(grep(plan.logDir().resolve(LabPlan.CONNECTION_POINT + ".out"), "no PING answer (half-open channel)"))
+        assertThat(E2eLab.grep(plan.logDir().resolve(LabPlan.CONNECTION_POINT + ".out"),
+                "no PING answer (half-open channel)"))
                 .as("the connection point says why it dropped the channel").isNotEmpty();
         long t1 = System.nanoTime();
         JsonNode back = awaitCp(ch -> "Connected".equals(ch.path("state").asText())
@@ -179,7 +175,7 @@ class ChannelResilienceE2ETest {
         String newId = back.path("connectionId").asText();
         awaitCmgReady(newId, Duration.ofSeconds(10));
         long reconnectMs = ms(t1);
-        long attemptsTotal = attempts(back) - attemptsBefore;
+        long attemptsTotal = E2eLab.attempts(back) - attemptsBefore;
         System.out.printf("RESULT cp-redial attemptsDuring5sOutage=%d attemptsUntilBack=%d reconnectAfterResumeMs=%d%n",
                 attemptsDuringOutage, attemptsTotal, reconnectMs);
         assertThat(attemptsDuringOutage).as("dial attempts (connects + failures) during a 5 s outage").isBetween(0L, 5L);
@@ -211,7 +207,8 @@ class ChannelResilienceE2ETest {
                 2_000 + SLACK_MS);
         assertThat(detectedMs).as("…by its PING deadline (a SIGSTOPped peer sends no FIN)")
                 .isGreaterThanOrEqualTo(1_000);
-        assertThat(grep(plan.logDir().resolve(LabPlan.cmgServiceName(0) + ".out"), "no PING ACK within 1000 ms"))
+        assertThat(E2eLab.grep(plan.logDir().resolve(LabPlan.cmgServiceName(0) + ".out"),
+                "no PING ACK within 1000 ms"))
                 .as("the CMG says why it dropped the channel, with the configured deadline").isNotEmpty();
 
         long t1 = System.nanoTime();
@@ -260,7 +257,7 @@ class ChannelResilienceE2ETest {
         JsonNode before = awaitCp(ch -> "Connected".equals(ch.path("state").asText()), Duration.ofSeconds(10),
                 "to be connected");
         String oldId = before.path("connectionId").asText();
-        long attemptsBefore = attempts(before);
+        long attemptsBefore = E2eLab.attempts(before);
         long pid = cmgPid();
         ProcessHandle h = ProcessHandle.of(pid).orElseThrow();
 
@@ -271,7 +268,7 @@ class ChannelResilienceE2ETest {
         long lostMs = ms(t0);
         awaitOutage(5_000 - ms(t0)); // the rest of the outage: no channel while the instance is down
         JsonNode during = cpChannel();
-        long attemptsDuring = attempts(during) - attemptsBefore;
+        long attemptsDuring = E2eLab.attempts(during) - attemptsBefore;
 
         Path config;
         try (var s = Files.walk(plan.stateDir().resolve("azure"))) {
@@ -286,7 +283,7 @@ class ChannelResilienceE2ETest {
         JsonNode back = awaitCp(ch -> "Connected".equals(ch.path("state").asText())
                 && !oldId.equals(ch.path("connectionId").asText()), Duration.ofSeconds(40), "to reconnect");
         awaitCmgReady(back.path("connectionId").asText(), Duration.ofSeconds(10));
-        long attemptsTotal = attempts(back) - attemptsBefore;
+        long attemptsTotal = E2eLab.attempts(back) - attemptsBefore;
         System.out.printf("RESULT cmg-outage lostMs=%d attemptsDuring5s=%d (failures %d) instanceRelaunchMs=%d "
                         + "backAfterRelaunchMs=%d outageTotalMs=%d attemptsUntilBack=%d lastError=%s%n", lostMs,
                 attemptsDuring, during.path("failures").asLong() - before.path("failures").asLong(), instanceUpMs,
@@ -465,10 +462,6 @@ class ChannelResilienceE2ETest {
         return (System.nanoTime() - t0) / 1_000_000;
     }
 
-    private static long attempts(JsonNode ch) {
-        return ch.path("connects").asLong() + ch.path("failures").asLong();
-    }
-
     /** The connection point's one channel (one CMG instance) from its admin /status. */
     private static JsonNode cpChannel() throws IOException, InterruptedException {
         JsonNode st = Json.MAPPER.readTree(lab.component(LabPlan.CONNECTION_POINT).adminGet("/status"));
@@ -535,29 +528,5 @@ class ChannelResilienceE2ETest {
         } else if ("CONT".equals(sig)) {
             stopped.remove(pid);
         }
-    }
-
-    /** Lines containing {@code needle} in a file, or in every .out/.log file under a folder. */
-    private static List<String> grep(Path where, String needle) throws IOException {
-        if (!Files.exists(where)) {
-            return List.of();
-        }
-        List<Path> files;
-        if (Files.isDirectory(where)) {
-            try (var s = Files.walk(where)) {
-                files = s.filter(Files::isRegularFile)
-                        .filter(f -> f.toString().endsWith(".out") || f.toString().endsWith(".log")).toList();
-            }
-        } else {
-            files = List.of(where);
-        }
-        return files.stream().flatMap(f -> {
-            try {
-                return Files.readAllLines(f, StandardCharsets.UTF_8).stream().filter(l -> l.contains(needle))
-                        .map(l -> f.getFileName() + ": " + l);
-            } catch (IOException e) {
-                return java.util.stream.Stream.of(f + ": unreadable " + e);
-            }
-        }).toList();
     }
 }

@@ -99,8 +99,13 @@ final class E2eLab implements AutoCloseable {
      * does ({@link LabProcesses#startAll()}), then waits until the connection point has a ready channel.
      */
     static E2eLab startAll(Path stateDir) throws Exception {
+        return startAll(stateDir, b -> b);
+    }
+
+    /** As {@link #startAll(Path)}, with {@code builder} adjusting the plan (e.g. channel ping timings). */
+    static E2eLab startAll(Path stateDir, UnaryOperator<LabPlan.Builder> builder) throws Exception {
         int net = ThreadLocalRandom.current().nextInt(100, 200);
-        LabPlan plan = LabPlan.builder().stateDir(stateDir).net(net).build();
+        LabPlan plan = builder.apply(LabPlan.builder().stateDir(stateDir).net(net)).build();
         plan.materialize();
         E2eLab l = new E2eLab(plan, new LabProcesses(plan, System.out));
         try {
