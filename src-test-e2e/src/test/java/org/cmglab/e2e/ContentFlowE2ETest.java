@@ -3,11 +3,7 @@ package org.cmglab.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.azure.core.http.jdk.httpclient.JdkHttpClientBuilder;
 import com.azure.storage.blob.BlobContainerClient;
-import com.azure.storage.blob.BlobServiceClientBuilder;
-import com.azure.storage.blob.BlobServiceVersion;
-import com.azure.storage.common.StorageSharedKeyCredential;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,11 +17,11 @@ import org.cmglab.lab.ClientRun;
 import org.cmglab.lab.LabPlan;
 import org.cmglab.lab.LabProcesses;
 import org.cmglab.proto.config.ContentStorageConfig;
+import org.cmglab.proto.content.ContentBlobs;
 import org.cmglab.proto.content.ContentManifest;
 import org.cmglab.proto.flow.FlowEvent;
 import org.cmglab.proto.flow.TraceContext;
 import org.cmglab.proto.pki.Pem;
-import org.cmglab.proto.pki.TlsContexts;
 import org.cmglab.proto.runtime.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -82,15 +78,7 @@ class ContentFlowE2ETest {
 
     /** The site's manifest as stored in the CMG's storage account (read with the account key, lab root trusted). */
     static ContentManifest storedManifest() throws Exception {
-        ContentStorageConfig c = plan.contentStorageConfig();
-        java.net.http.HttpClient.Builder jdk = java.net.http.HttpClient.newBuilder()
-                .sslContext(TlsContexts.jdkClient(Pem.readCertificates(plan.rootCertFile()), null));
-        BlobContainerClient container = new BlobServiceClientBuilder()
-                .endpoint(c.sdkEndpoint() + "/" + c.account())
-                .credential(new StorageSharedKeyCredential(c.account(), Files.readString(Path.of(c.keyFile())).trim()))
-                .httpClient(new JdkHttpClientBuilder(jdk).build())
-                .serviceVersion(BlobServiceVersion.V2025_11_05)
-                .buildClient().getBlobContainerClient(c.container());
+        BlobContainerClient container = ContentBlobs.container(plan.contentStorageConfig());
         return ContentManifest.parse(container.getBlobClient(ContentStorageConfig.manifestBlob(PKG)).downloadContent()
                 .toString());
     }
