@@ -1,95 +1,34 @@
 package org.cmglab.azure.storage;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import org.cmglab.proto.config.AzureSimConfig;
+import org.cmglab.proto.testing.NpmAzurite;
 
 /**
- * Azurite from {@code <repo>/tools/azurite/node_modules/.bin/azurite} for azure-sim tests (azure-sim cannot use the
- * lab's launcher): free ports on 127.0.0.1, the given accounts in {@code AZURITE_ACCOUNTS}. Ready when Azurite has
- * printed that its blob, queue and table services listen (no polling).
+ * Azurite over plain HTTP for azure-sim tests (azure-sim cannot use the lab's launcher): {@link NpmAzurite} with the
+ * given accounts, and the storage config azure-sim would get for it.
  */
 public final class TestAzurite implements AutoCloseable {
-    private static final String HOST = "127.0.0.1";
+    private static final String HOST = NpmAzurite.HOST;
 
-    private final Process process;
-    private final StringBuffer output = new StringBuffer();
+    private final NpmAzurite azurite;
     public final int blobPort;
     public final int tablePort;
 
     /** {@code tools/azurite/node_modules/.bin/azurite} above the working directory, if installed. */
     public static Optional<Path> bin() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.exists(p.resolve("tools/azurite/package.json"))) {
-                Path bin = p.resolve("tools/azurite/node_modules/.bin/azurite");
-                return Files.exists(bin) ? Optional.of(bin) : Optional.empty();
-            }
-        }
-        return Optional.empty();
+        return NpmAzurite.bin();
     }
 
     /** @param accounts name → base64 key */
     public TestAzurite(Path bin, Path location, Map<String, String> accounts) throws Exception {
-        int[] ports = freePorts(3);
-        blobPort = ports[0];
-        tablePort = ports[2];
-        ProcessBuilder pb = new ProcessBuilder(bin.toString(),
-                "--blobHost", HOST, "--blobPort", Integer.toString(ports[0]),
-                "--queueHost", HOST, "--queuePort", Integer.toString(ports[1]),
-                "--tableHost", HOST, "--tablePort", Integer.toString(ports[2]),
-                "--location", location.toString(), "--disableTelemetry")
-                .directory(location.toFile())
-                .redirectErrorStream(true);
-        pb.environment().put("AZURITE_ACCOUNTS", accounts.entrySet().stream()
-                .map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining(";")));
-        process = pb.start();
-        CompletableFuture<Void> ready = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            List<String> waiting = new ArrayList<>(List.of("Azurite Blob service is successfully listening",
-                    "Azurite Queue service is successfully listening",
-                    "Azurite Table service is successfully listening"));
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    output.append(line).append('\n');
-                    String l = line;
-                    waiting.removeIf(l::contains);
-                    if (waiting.isEmpty()) {
-                        ready.complete(null);
-                    }
-                }
-            } catch (IOException e) {
-                // process gone
-            }
-            ready.completeExceptionally(new IllegalStateException("Azurite ended before it was ready:\n" + output));
-        }, "test-azurite-out");
-        reader.setDaemon(true);
-        reader.start();
-        try {
-            ready.get(60, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            close();
-            throw new IllegalStateException("Azurite not ready within 60 s:\n" + output, e);
-        } catch (Exception e) {
-            close();
-            throw e;
-        }
+        azurite = new NpmAzurite(bin, location, accounts, List.of());
+        blobPort = azurite.blobPort;
+        tablePort = azurite.tablePort;
     }
 
     public String blobEndpoint() {
@@ -107,35 +46,12 @@ public final class TestAzurite implements AutoCloseable {
     }
 
     public String output() {
-        return output.toString();
-    }
-
-    private static int[] freePorts(int n) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] out = new int[n];
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST));
-                held.add(s);
-                out[i] = s.getLocalPort();
-            }
-            return out;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
+        return azurite.output();
     }
 
     @Override
     public void close() throws InterruptedException {
-        List<ProcessHandle> children = process.descendants().toList();
-        process.destroy();
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            process.waitFor(5, TimeUnit.SECONDS);
-        }
-        children.forEach(ProcessHandle::destroyForcibly);
+        azurite.close();
     }
 
     static Duration timeout() {
