@@ -201,6 +201,21 @@ public final class LabProcesses implements AutoCloseable {
     }
 
     /**
+     * POST (empty body) on a loopback admin endpoint; returns the body of a 200, else throws with the status and
+     * body. Every admin POST of the lab goes through here (one place to add the admin credentials).
+     */
+    public String adminPost(org.cmglab.proto.config.Endpoint at, String pathAndQuery)
+            throws IOException, InterruptedException {
+        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + at + pathAndQuery))
+                .timeout(Duration.ofSeconds(5)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build();
+        var res = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (res.statusCode() != 200) {
+            throw new IOException("POST http://" + at + pathAndQuery + " → " + res.statusCode() + ": " + res.body().strip());
+        }
+        return res.body();
+    }
+
+    /**
      * F2: waits until every CMG instance reports at least one channel with {@code "ready": true} on its admin
      * {@code /status}; returns those channel entries. Fails fast if the connection point exits.
      */
