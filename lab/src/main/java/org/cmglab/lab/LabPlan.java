@@ -109,6 +109,21 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         cloud = org.cmglab.proto.config.AzureEnvironment.of(cloud).name();
     }
 
+    /** The lab's own host 127.N.0.1: the supervisor of {@code cmglab up} (admin API) and the live data-flow page. */
+    public String labAddress() {
+        return addr(0, 1);
+    }
+
+    /** The live data-flow page of {@code cmglab up}: 127.N.0.1:8080 (+ port offset). */
+    public Endpoint dashboard() {
+        return new Endpoint(labAddress(), port(8080));
+    }
+
+    /** The admin API of {@code cmglab up}'s supervisor (status, faults, down): 127.N.0.1:9090 (+ port offset). */
+    public Endpoint labAdmin() {
+        return new Endpoint(labAddress(), port(9090));
+    }
+
     /** The Azure environment of this lab. */
     public org.cmglab.proto.config.AzureEnvironment env() {
         return org.cmglab.proto.config.AzureEnvironment.of(cloud);
