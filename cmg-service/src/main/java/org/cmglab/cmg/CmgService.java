@@ -56,7 +56,7 @@ public final class CmgService implements AutoCloseable {
                 new ClientCertValidator(clientRoots), new ClientCertValidator(connectorRoots), rt.events(),
                 c.channel().toSettings(), c.frontDoor().port(), 120_000, Clock.systemUTC(),
                 c.tokenAuth() == null ? null : org.cmglab.cmg.auth.ServerAuthGate.fromConfig(c.tokenAuth(),
-                        Clock.systemUTC()),
+                        org.cmglab.proto.runtime.LabClock.clock()), // skewed by POST /clock (cmglab fault)
                 new org.cmglab.cmg.frontdoor.CmgOwnEndpoints(c.serviceName(), c.instanceName(),
                         identity.thumbprintSha1Hex(), c.publishedRoles()),
                 s.content = org.cmglab.cmg.content.ContentService.fromConfig(c, Clock.systemUTC()));

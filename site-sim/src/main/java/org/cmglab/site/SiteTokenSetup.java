@@ -2,7 +2,6 @@ package org.cmglab.site;
 
 import io.netty.channel.ChannelHandler;
 import java.io.IOException;
-import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +30,8 @@ final class SiteTokenSetup {
         }
         AutoCloseable stsLog = ProductLogs.attach(runtime.logDir(), "CCM_STS");
         runtime.onClose(stsLog);
-        SiteTokenAuthority a = SiteTokenAuthority.fromConfig(config.tokenAuth(), Clock.systemUTC());
+        SiteTokenAuthority a = SiteTokenAuthority.fromConfig(config.tokenAuth(),
+                org.cmglab.proto.runtime.LabClock.clock()); // skewed by POST /clock (cmglab fault)
         log.info("CCM_STS: site tokens signed by {} (issuer {}), Entra tenant {} (audience {}), allowed skew {} s",
                 config.tokenAuth().signingCertFile(), a.tokens().issuer(),
                 a.entra() == null ? "none" : a.entra().tenantId(), a.entra() == null ? "-" : a.entra().audience(),

@@ -76,8 +76,10 @@ public final class ComponentRuntime implements AutoCloseable {
     /** As above, with {@code POST /<name>} operations. */
     public AdminServer startAdmin(Endpoint at, BooleanSupplier readyCheck, Supplier<Object> status,
                                   java.util.Map<String, AdminAction> actions) throws InterruptedException {
+        java.util.Map<String, AdminAction> all = new java.util.LinkedHashMap<>(actions);
+        all.putIfAbsent("clock", LabClock.adminAction(component)); // cmglab fault skew-clock / expire-tokens
         admin = AdminServer.start(at.socketAddress(), group, component, () -> ready && readyCheck.getAsBoolean(),
-                status, events, registry, actions);
+                status, events, registry, all);
         return admin;
     }
 
