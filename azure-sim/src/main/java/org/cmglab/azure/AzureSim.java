@@ -144,6 +144,29 @@ public final class AzureSim implements AutoCloseable {
                 "deniedVipPorts", denied);
     }
 
+    /**
+     * {@code POST /restart-instance?index=<i>}: restarts VM instance {@code i} (e.g. after it crashed) in the
+     * background and answers at once; its state shows in {@code /status} ({@code RestartingRole}, then
+     * {@code ReadyRole}).
+     */
+    public Object restartInstance(String index) {
+        if (index == null || !index.matches("\\d{1,2}")) {
+            throw new IllegalArgumentException("restart-instance: index=" + index + " (expected: ?index=<0..15>)");
+        }
+        int i = Integer.parseInt(index);
+        Thread t = new Thread(() -> {
+            try {
+                List<String> done = fabric.restartInstance(i, "restarted by the lab admin");
+                log.info("restart-instance {}: {}", i, done.isEmpty() ? "no such instance" : "restarted " + done);
+            } catch (Exception e) {
+                log.warn("restart-instance {} failed: {}", i, e.toString());
+            }
+        }, "restart-instance-" + i);
+        t.setDaemon(true);
+        t.start();
+        return Map.of("accepted", "restart-instance", "index", i);
+    }
+
     /** The admin endpoint's {@code /status}. */
     public Map<String, Object> status() {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -250,6 +250,22 @@ public final class CloudFabric implements AutoCloseable {
         }
     }
 
+    /**
+     * Restarts VM instance {@code index} of every deployment that has it (e.g. after it crashed: the lab's
+     * {@code cmglab fault undo kill-instance}); returns the role instances restarted. Blocks until each is ready.
+     */
+    public synchronized List<String> restartInstance(int index, String why) throws DeploymentException {
+        List<String> done = new ArrayList<>();
+        for (FabricDeployment d : deployments.values()) {
+            VmInstance v = d.instances.get(index);
+            if (v != null) {
+                restart(d, v, why);
+                done.add(v.roleInstance());
+            }
+        }
+        return done;
+    }
+
     /** Stops and unregisters everything of the deployment; true if there was one. */
     public synchronized boolean remove(String prefix) {
         FabricDeployment d = deployments.remove(prefix);

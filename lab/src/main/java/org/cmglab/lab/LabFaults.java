@@ -1,0 +1,379 @@
+package org.cmglab.lab;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.cmglab.proto.config.Endpoint;
+import org.cmglab.proto.runtime.AdminAction;
+import org.cmglab.proto.runtime.Json;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The faults {@code cmglab fault} injects into a running lab, each with its undo, and the record of the active
+ * ones (shown in the lab status). Every change goes through the components' admin endpoints
+ * ({@link LabProcesses#adminPost}) or the lab's own process control:
+ *
+ * <table>
+ *   <tr><th>fault</th><th>how</th><th>undo</th></tr>
+ *   <tr><td>{@code block-tcp-tls}</td><td>azure-sim {@code POST /nsg?port=10140+i&access=Deny} for every instance:
+ *       the connection point's TCP-TLS channels fall back to HTTPS</td><td>{@code access=Allow}</td></tr>
+ *   <tr><td>{@code kill-instance [i]}</td><td>SIGKILL of VM instance i (default 0): it shows Crashed</td>
+ *       <td>azure-sim {@code POST /restart-instance?index=i}</td></tr>
+ *   <tr><td>{@code cut-channel}</td><td>the connection point is stopped: every channel closes</td><td>started again
+ *       (it reopens the channels)</td></tr>
+ *   <tr><td>{@code stop-proxy} (needs {@code --proxy})</td><td>the web proxy's process is stopped</td><td>started
+ *       again</td></tr>
+ *   <tr><td>{@code blackhole-proxy} (needs {@code --proxy})</td><td>web proxy {@code POST /blackhole}: tunnels stay
+ *       open but silent (no FIN, no RST)</td><td>{@code POST /resume}</td></tr>
+ *   <tr><td>{@code skew-clock <component> <seconds>}</td><td>{@code POST /clock?skew=} on the component (every CMG
+ *       instance for {@code cmg-service})</td><td>{@code skew=0}</td></tr>
+ *   <tr><td>{@code expire-tokens}</td><td>the clocks of site-sim and every CMG instance jump ahead by the CCM access
+ *       token lifetime (8 h) + 10 min: every token issued so far is expired (401), new ones are issued and accepted
+ *       </td><td>{@code skew=0}</td></tr>
+ *   <tr><td>{@code strip-header <name>}, {@code block-verb <VERB>}</td><td>the rule on both hops of fw01, and the lab
+ *       DNS points mp01 at fw01's inside address, so connection point → MP goes through it</td><td>rule removed; mp01
+ *       points at the MP again when no device fault is left</td></tr>
+ * </table>
+ */
+public final class LabFaults {
+    private static final Logger log = LoggerFactory.getLogger(LabFaults.class);
+    /** The CCM access token lifetime (8 h) plus 10 minutes, past the verifiers' allowed skew. */
+    static final long EXPIRE_TOKENS_SKEW_SECONDS = Duration.ofHours(8).plusMinutes(10).toSeconds();
+    static final Duration RESTART_TIMEOUT = Duration.ofSeconds(60);
+
+    /** The fault names, in the order {@code --help} lists them. */
+    public static final List<String> NAMES = List.of("block-tcp-tls", "kill-instance", "cut-channel", "stop-proxy",
+            "blackhole-proxy", "skew-clock", "expire-tokens", "strip-header", "block-verb");
+
+    /** An active fault as the status shows it. */
+    public record Active(String name, String since, String detail) {}
+
+    private final LabProcesses lab;
+    private final LabTopology topo;
+    private final Map<String, ComponentProcess> extras;
+    private final Map<String, Active> active = new LinkedHashMap<>();
+
+    LabFaults(LabProcesses lab, LabTopology topo, Map<String, ComponentProcess> extras) {
+        this.lab = lab;
+        this.topo = topo;
+        this.extras = extras;
+    }
+
+    public synchronized List<Active> active() {
+        return List.copyOf(active.values());
+    }
+
+    /** {@code fault/<name>}, {@code undo/<name>} and {@code undo/all} for the supervisor's admin endpoint. */
+    Map<String, AdminAction> actions() {
+        Map<String, AdminAction> m = new LinkedHashMap<>();
+        for (String n : NAMES) {
+            m.put("fault/" + n, (q, body) -> apply(n, first(q, "arg")));
+            m.put("undo/" + n, (q, body) -> undo(n, first(q, "arg")));
+        }
+        m.put("undo/all", (q, body) -> undoAll());
+        return m;
+    }
+
+    static String first(Map<String, List<String>> q, String key) {
+        List<String> v = q.get(key);
+        return v == null || v.isEmpty() || v.get(0).isBlank() ? null : v.get(0).strip();
+    }
+
+    /** The key a fault is recorded under: its name, plus the argument where several can be active at once. */
+    static String key(String name, String arg) {
+        return switch (name) {
+            case "strip-header", "block-verb", "kill-instance" -> name + (arg == null ? "" : " " + arg);
+            case "skew-clock" -> name + (arg == null ? "" : " " + arg.strip().split("[ ,]+")[0]);
+            default -> name;
+        };
+    }
+
+    /** Injects fault {@code name}; IllegalArgumentException (400) for a bad argument, IllegalStateException (409) when it cannot. */
+    public synchronized Map<String, Object> apply(String name, String arg) throws IOException, InterruptedException {
+        String detail = switch (name) {
+            case "block-tcp-tls" -> blockTcpTls(true);
+            case "kill-instance" -> killInstance(instance(arg));
+            case "cut-channel" -> stopProcess(LabPlan.CONNECTION_POINT, "the connection point is stopped: every channel "
+                    + "to the CMG is closed");
+            case "stop-proxy" -> {
+                requireProxy(name);
+                yield stopProcess(LabTopology.WEB_PROXY, "the web proxy is stopped: HTTPS channels through it fail");
+            }
+            case "blackhole-proxy" -> {
+                requireProxy(name);
+                post(topo.proxyAdmin(), "/blackhole");
+                yield "the web proxy forwards nothing and closes nothing (half-open tunnels)";
+            }
+            case "skew-clock" -> skewClock(arg, false);
+            case "expire-tokens" -> expireTokens(true);
+            case "strip-header" -> device("/strip?header=", requireArg(name, arg, "<header name>"), "strips request header");
+            case "block-verb" -> device("/block?verb=", requireArg(name, arg, "<VERB>"), "blocks verb");
+            default -> throw new IllegalArgumentException("fault: " + name + " (expected one of " + NAMES + ")");
+        };
+        String key = key(name, name.equals("kill-instance") ? String.valueOf(instance(arg)) : arg);
+        Active a = new Active(key, Instant.now().toString(), detail);
+        active.put(key, a);
+        log.warn("fault {}: {}", key, detail);
+        return Map.of("fault", key, "detail", detail, "active", active());
+    }
+
+    /** Undoes fault {@code name} (with its argument where several can be active). */
+    public synchronized Map<String, Object> undo(String name, String arg) throws IOException, InterruptedException {
+        if (!NAMES.contains(name)) {
+            throw new IllegalArgumentException("undo: " + name + " (expected one of " + NAMES + " or all)");
+        }
+        String key = key(name, name.equals("kill-instance") && arg == null ? "0" : arg);
+        if (arg == null && !active.containsKey(key)) {
+            // e.g. "undo skew-clock" while "skew-clock site-sim 600" is active: the only one of that name
+            List<String> same = active.keySet().stream().filter(k -> k.startsWith(name + " ")).toList();
+            if (same.size() == 1) {
+                key = same.get(0);
+                arg = key.substring(name.length() + 1).split(" ")[0];
+            }
+        }
+        if (!active.containsKey(key)) {
+            throw new IllegalStateException("undo: fault '" + key + "' is not active (active: "
+                    + active.keySet() + ")");
+        }
+        String done = switch (name) {
+            case "block-tcp-tls" -> blockTcpTls(false);
+            case "kill-instance" -> restartInstance(instance(arg));
+            case "cut-channel" -> startProcess(LabPlan.CONNECTION_POINT);
+            case "stop-proxy" -> startProcess(LabTopology.WEB_PROXY);
+            case "blackhole-proxy" -> {
+                post(topo.proxyAdmin(), "/resume");
+                yield "the web proxy forwards again";
+            }
+            case "skew-clock" -> skewClock(arg, true);
+            case "expire-tokens" -> expireTokens(false);
+            case "strip-header" -> deviceUndo("/allow-header?header=", arg, key);
+            case "block-verb" -> deviceUndo("/allow-verb?verb=", arg, key);
+            default -> throw new IllegalArgumentException("undo: " + name);
+        };
+        active.remove(key);
+        log.warn("fault {} undone: {}", key, done);
+        return Map.of("undone", key, "detail", done, "active", active());
+    }
+
+    /** Undoes every active fault, newest first; the ones that fail are reported and stay recorded. */
+    public synchronized Map<String, Object> undoAll() {
+        List<String> keys = new ArrayList<>(active.keySet());
+        List<String> undone = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        for (int i = keys.size() - 1; i >= 0; i--) {
+            String k = keys.get(i);
+            int sp = k.indexOf(' ');
+            String name = sp < 0 ? k : k.substring(0, sp);
+            String arg = sp < 0 ? null : k.substring(sp + 1).split(" ")[0];
+            try {
+                undo(name, arg);
+                undone.add(k);
+            } catch (Exception e) {
+                failed.add(k + ": " + e.getMessage());
+            }
+        }
+        if (!failed.isEmpty()) {
+            throw new IllegalStateException("undo --all: " + failed + " (undone: " + undone + ")");
+        }
+        return Map.of("undone", undone, "active", active());
+    }
+
+    // ------------------------------------------------------------------ the faults
+
+    private String blockTcpTls(boolean deny) throws IOException, InterruptedException {
+        LabPlan plan = topo.plan();
+        List<Integer> ports = new ArrayList<>();
+        for (int i = 0; i < plan.instances(); i++) {
+            post(plan.azureAdmin(), "/nsg?port=" + (10140 + i) + "&access=" + (deny ? "Deny" : "Allow"));
+            ports.add(10140 + i);
+        }
+        String what = (deny ? "NSG denies" : "NSG allows again") + " TCP-TLS ports " + ports + " (+" + plan.portOffset()
+                + ") on the VIP";
+        return plan.classic() ? what + (deny ? ": channels fall back to HTTPS" : ": channels return to TCP-TLS")
+                : what + " (a scale set uses HTTPS channels only: nothing changes)";
+    }
+
+    private int instance(String arg) {
+        int n = topo.plan().instances();
+        if (arg == null) {
+            return 0;
+        }
+        if (!arg.matches("\\d{1,2}") || Integer.parseInt(arg) >= n) {
+            throw new IllegalArgumentException("kill-instance: " + arg + " (expected: an instance index 0.." + (n - 1) + ")");
+        }
+        return Integer.parseInt(arg);
+    }
+
+    private String killInstance(int i) throws IOException, InterruptedException {
+        long pid = instancePid(i).orElseThrow(() -> new IllegalStateException("kill-instance: no process id for "
+                + LabPlan.cmgServiceName(i) + " in the service connection point's status"));
+        ProcessHandle h = ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("kill-instance: "
+                + LabPlan.cmgServiceName(i) + " (pid " + pid + ") is not running"));
+        h.destroyForcibly();
+        try {
+            h.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("kill-instance: pid " + pid + " still alive after SIGKILL");
+        }
+        return LabPlan.cmgServiceName(i) + " (pid " + pid + ") killed (SIGKILL): azure-sim shows it Crashed";
+    }
+
+    /** The pid of VM instance {@code i} from the SCP's status. */
+    Optional<Long> instancePid(int i) throws IOException, InterruptedException {
+        JsonNode st = Json.MAPPER.readTree(lab.component(LabPlan.SCP).adminGet("/status"));
+        for (JsonNode in : st.path("instances")) {
+            if (in.path("index").asInt(-1) == i && in.path("pid").canConvertToLong() && in.path("pid").asLong() > 0) {
+                return Optional.of(in.path("pid").asLong());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private String restartInstance(int i) throws IOException, InterruptedException {
+        post(topo.plan().azureAdmin(), "/restart-instance?index=" + i);
+        Endpoint admin = topo.plan().cmgAdmin(i);
+        long deadline = System.nanoTime() + RESTART_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                lab.adminGet(admin, "/ready");
+                return LabPlan.cmgServiceName(i) + " restarted by azure-sim and ready";
+            } catch (IOException e) {
+                Thread.sleep(ComponentProcess.POLL.toMillis() * 3);
+            }
+        }
+        throw new IllegalStateException("undo kill-instance: " + LabPlan.cmgServiceName(i) + " not ready within "
+                + RESTART_TIMEOUT.toSeconds() + " s after azure-sim restarted it; see its .out in " + topo.plan().logDir());
+    }
+
+    private ComponentProcess process(String name) {
+        ComponentProcess c = extras.get(name);
+        return c != null ? c : lab.component(name);
+    }
+
+    private String stopProcess(String name, String what) {
+        ComponentProcess c = process(name);
+        if (!c.isAlive()) {
+            throw new IllegalStateException(name + " is not running");
+        }
+        long pid = c.pid();
+        c.stop();
+        return what + " (pid " + pid + " stopped)";
+    }
+
+    private String startProcess(String name) throws InterruptedException {
+        ComponentProcess c = process(name);
+        if (!c.isAlive()) {
+            c.start();
+            c.awaitReady(LabProcesses.READY_TIMEOUT);
+        }
+        return name + " running again (pid " + c.pid() + ")";
+    }
+
+    private void requireProxy(String fault) {
+        if (!topo.proxy()) {
+            throw new IllegalStateException(fault + ": this lab has no web proxy (start it with cmglab up --proxy)");
+        }
+    }
+
+    private static String requireArg(String fault, String arg, String what) {
+        if (arg == null || !arg.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")) {
+            throw new IllegalArgumentException(fault + ": " + arg + " (expected: " + what + ", an HTTP token)");
+        }
+        return arg;
+    }
+
+    /** The admin endpoints a clock fault acts on: a lab component, one CMG instance, or every instance. */
+    List<Endpoint> clockTargets(String component) {
+        LabPlan plan = topo.plan();
+        List<Endpoint> out = new ArrayList<>();
+        if (component.equals(LabPlan.CMG_SERVICE)) {
+            for (int i = 0; i < plan.instances(); i++) {
+                out.add(plan.cmgAdmin(i));
+            }
+            return out;
+        }
+        for (int i = 0; i < plan.instances(); i++) {
+            if (component.equals(LabPlan.cmgServiceName(i))) {
+                return List.of(plan.cmgAdmin(i));
+            }
+        }
+        ComponentProcess c = extras.get(component);
+        if (c == null) {
+            c = lab.components().stream().filter(p -> p.name().equals(component)).findFirst().orElse(null);
+        }
+        if (c == null) {
+            throw new IllegalArgumentException("skew-clock: component " + component + " (expected: cmg-service, "
+                    + "cmg-service-<i>, " + lab.components().stream().map(ComponentProcess::name).toList() + ")");
+        }
+        return List.of(c.admin());
+    }
+
+    private String skewClock(String arg, boolean undo) throws IOException, InterruptedException {
+        if (arg == null) {
+            throw new IllegalArgumentException("skew-clock: expected <component> <seconds>, e.g. skew-clock cmg-service 3600");
+        }
+        String[] parts = arg.split("[ ,]+");
+        String component = parts[0];
+        long seconds = 0;
+        if (!undo) {
+            if (parts.length != 2 || !parts[1].matches("-?\\d{1,10}")) {
+                throw new IllegalArgumentException("skew-clock: " + arg + " (expected: <component> <seconds>, e.g. "
+                        + "cmg-service 3600 or site-sim -900)");
+            }
+            seconds = Long.parseLong(parts[1]);
+        }
+        for (Endpoint e : clockTargets(component)) {
+            post(e, "/clock?skew=" + seconds);
+        }
+        return component + " clock " + (undo ? "back to the system clock" : (seconds >= 0 ? "+" : "") + seconds + " s");
+    }
+
+    private String expireTokens(boolean on) throws IOException, InterruptedException {
+        long s = on ? EXPIRE_TOKENS_SKEW_SECONDS : 0;
+        post(topo.plan().siteSimAdmin(), "/clock?skew=" + s);
+        for (Endpoint e : clockTargets(LabPlan.CMG_SERVICE)) {
+            post(e, "/clock?skew=" + s);
+        }
+        return on ? "site-sim and the CMG instances run " + s + " s ahead: every CCM token issued so far is expired "
+                + "(401); clients get new ones" : "site-sim and the CMG instances back on the system clock";
+    }
+
+    private String device(String action, String arg, String what) throws IOException, InterruptedException {
+        post(topo.deviceAdmin(), action + arg);
+        routeMpThroughDevice(true);
+        return LabTopology.DEVICE_NAME + " " + what + " " + arg + " on hops " + LabTopology.HOP_CLIENT_CMG + " and "
+                + LabTopology.HOP_CP_MP + "; the lab DNS points " + LabPlan.MP_FQDN + " at " + topo.deviceInside()
+                + " (connection point → MP through the device)";
+    }
+
+    private String deviceUndo(String action, String arg, String key) throws IOException, InterruptedException {
+        post(topo.deviceAdmin(), action + arg);
+        boolean otherDeviceFault = active.keySet().stream()
+                .anyMatch(k -> !k.equals(key) && (k.startsWith("strip-header") || k.startsWith("block-verb")));
+        if (!otherDeviceFault) {
+            routeMpThroughDevice(false);
+        }
+        return LabTopology.DEVICE_NAME + " rule for " + arg + " removed" + (otherDeviceFault ? ""
+                : "; " + LabPlan.MP_FQDN + " points at the MP " + topo.plan().mpAddress() + " again");
+    }
+
+    private void routeMpThroughDevice(boolean on) throws IOException, InterruptedException {
+        String to = on ? topo.deviceInside() : topo.plan().mpAddress();
+        post(topo.plan().azureAdmin(), "/dns?name=" + LabPlan.MP_FQDN + "&type=A&value=" + to);
+    }
+
+    private void post(Endpoint at, String pathAndQuery) throws IOException, InterruptedException {
+        try {
+            lab.adminPost(at, pathAndQuery);
+        } catch (IOException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+}
