@@ -211,8 +211,15 @@ public final class LabFaults {
         return Integer.parseInt(arg);
     }
 
-    private String killInstance(int i) throws IOException, InterruptedException {
-        long pid = instancePid(i).orElseThrow(() -> new IllegalStateException("kill-instance: no process id for "
+    private String killInstance(int i) throws InterruptedException {
+        Optional<Long> found;
+        try {
+            found = instancePid(i);
+        } catch (IOException e) {
+            throw new IllegalStateException("kill-instance: the service connection point's status is not available: "
+                    + e.getMessage(), e);
+        }
+        long pid = found.orElseThrow(() -> new IllegalStateException("kill-instance: no process id for "
                 + LabPlan.cmgServiceName(i) + " in the service connection point's status"));
         ProcessHandle h = ProcessHandle.of(pid).orElseThrow(() -> new IllegalStateException("kill-instance: "
                 + LabPlan.cmgServiceName(i) + " (pid " + pid + ") is not running"));

@@ -30,7 +30,8 @@ import org.cmglab.proto.runtime.Json;
  * of a trace. Closing stops everything; a shutdown hook does the same on Ctrl-C.
  */
 public final class LabProcesses implements AutoCloseable {
-    public static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    /** 30 s, or {@code -Dcmglab.readyTimeoutSeconds=N} (cmglab up's supervisor uses 90 s: busy machines start JVMs slowly). */
+    public static final Duration READY_TIMEOUT = Duration.ofSeconds(Long.getLong("cmglab.readyTimeoutSeconds", 30));
     public static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
 
     private final LabPlan plan;

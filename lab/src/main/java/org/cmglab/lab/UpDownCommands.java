@@ -29,6 +29,8 @@ final class UpDownCommands {
     /** How long {@code down} waits for every process to be gone. */
     static final Duration DOWN_TIMEOUT = Duration.ofSeconds(90);
     static final Duration POLL = Duration.ofMillis(500);
+    /** Each component's /ready and the F2 channel wait in the supervisor (LabProcesses' default is 30 s). */
+    static final long SERVE_READY_TIMEOUT_SECONDS = 90;
 
     @Command(name = "up", mixinStandardHelpOptions = true, sortOptions = false,
             description = "Starts the lab in the background (a supervisor process, java -jar lab.jar serve …, its "
@@ -132,16 +134,34 @@ final class UpDownCommands {
                 if (!p.isAlive()) {
                     int code = p.exitValue();
                     out.println("FAILED: the lab supervisor exited with code " + code + "; last lines of " + labOut + ":");
-                    out.println(ComponentProcess.tail(labOut, 25));
+                    out.println(tailSince(labOut, 25));
                     return code == CmgLabMain.EXIT_OK ? CmgLabMain.EXIT_START_FAILED : code;
                 }
                 if (System.nanoTime() > deadline) {
                     out.println("FAILED: the lab was not ready within " + UP_TIMEOUT.toSeconds() + " s; stopping it. "
                             + "Last lines of " + labOut + ":");
-                    out.println(ComponentProcess.tail(labOut, 25));
+                    out.println(tailSince(labOut, 25));
                     return CmgLabMain.EXIT_START_FAILED;
                 }
                 Thread.sleep(POLL.toMillis());
+            }
+        }
+
+        /** The last {@code n} lines of lab.out written since the last {@code --- cmglab up} marker. */
+        static String tailSince(Path labOut, int n) {
+            try {
+                List<String> lines = Files.readAllLines(labOut);
+                int from = 0;
+                for (int i = lines.size() - 1; i >= 0; i--) {
+                    if (lines.get(i).startsWith("--- cmglab up at ")) {
+                        from = i;
+                        break;
+                    }
+                }
+                List<String> run = lines.subList(Math.max(from, lines.size() - n), lines.size());
+                return String.join("\n", run);
+            } catch (IOException e) {
+                return "(cannot read " + labOut + ": " + e.getMessage() + ")";
             }
         }
 
@@ -153,6 +173,7 @@ final class UpDownCommands {
             }
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.add("-Dcmglab.home=" + plan.home());
+            cmd.add("-Dcmglab.readyTimeoutSeconds=" + Long.getLong("cmglab.readyTimeoutSeconds", SERVE_READY_TIMEOUT_SECONDS));
             String leak = System.getProperty("cmglab.leakLevel");
             if (leak != null) {
                 cmd.add("-Dcmglab.leakLevel=" + leak);

@@ -105,7 +105,7 @@ public final class ResourceManagerClient {
         Duration wait = r.retryAfter();
         while (true) {
             sleep(bounded(wait));
-            LabHttpClient.Response res = call(HttpMethod.GET, r.operation(), null, operation + " (poll)");
+            LabHttpClient.Response res = call(HttpMethod.GET, withLabPort(r.operation()), null, operation + " (poll)");
             if (!res.isSuccess()) {
                 throw AzureException.fromBody(res.status(), res.bodyText());
             }
@@ -157,6 +157,21 @@ public final class ResourceManagerClient {
         flow(t0, outcome, res.status(), detail);
         log.debug("Resource Manager - {} -> {}", detail, res.status());
         return res;
+    }
+
+    /**
+     * An operation URL as Azure writes it ({@code https://management.azure.com/…}, no port: 443) on the lab's
+     * Resource Manager port (443 + the port offset).
+     */
+    URI withLabPort(URI u) {
+        if (u.getPort() >= 0 || !"https".equalsIgnoreCase(u.getScheme())) {
+            return u;
+        }
+        try {
+            return new URI(u.getScheme(), u.getUserInfo(), u.getHost(), port, u.getPath(), u.getQuery(), u.getFragment());
+        } catch (java.net.URISyntaxException e) {
+            return u;
+        }
     }
 
     private void flow(long t0, String outcome, int status, String detail) {
