@@ -92,15 +92,18 @@ final class FaultCommand implements Callable<Integer> {
         }
         try {
             JsonNode r = Json.MAPPER.readTree(LabCommands.post(lab.get(), path));
-            if (r.has("fault")) {
-                out.println("fault " + r.path("fault").asText() + ": " + r.path("detail").asText());
-            } else if (r.has("undone") && r.path("undone").isArray()) {
-                out.println("undone: " + (r.path("undone").isEmpty() ? "nothing was active" : r.path("undone")));
-            } else {
-                out.println("undone " + r.path("undone").asText() + ": " + r.path("detail").asText());
+            boolean undo = "undo".equals(r.path("accepted").asText());
+            List<String> keys = new java.util.ArrayList<>();
+            if (r.hasNonNull("fault")) {
+                keys.add(r.path("fault").asText());
             }
-            out.println("active faults: " + (r.path("active").isEmpty() ? "none" : names(r.path("active"))));
-            return CmgLabMain.EXIT_OK;
+            r.path("faults").forEach(k -> keys.add(k.asText()));
+            if (keys.isEmpty()) {
+                out.println("no fault to undo");
+                return CmgLabMain.EXIT_OK;
+            }
+            out.println((undo ? "undoing " : "applying ") + String.join(", ", keys) + " …");
+            return await(out, lab.get().admin(), keys, undo);
         } catch (IOException e) {
             LabCommands.PostError pe = LabCommands.PostError.of(e);
             out.println("cmglab fault: " + pe.message());
@@ -111,9 +114,59 @@ final class FaultCommand implements Callable<Integer> {
         }
     }
 
+    /** Polls the lab status until every fault in {@code keys} is applied (or failed) / undone (or failed). */
+    static int await(PrintStream out, String admin, List<String> keys, boolean undo) throws InterruptedException {
+        java.util.Set<String> pending = new java.util.LinkedHashSet<>(keys);
+        boolean failed = false;
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (!pending.isEmpty()) {
+            Optional<JsonNode> s = LabCommands.status(admin);
+            if (s.isPresent()) {
+                for (java.util.Iterator<String> it = pending.iterator(); it.hasNext(); ) {
+                    String k = it.next();
+                    JsonNode f = null;
+                    for (JsonNode x : s.get().path("faults")) {
+                        if (x.path("name").asText().equals(k)) {
+                            f = x;
+                        }
+                    }
+                    String st = f == null ? null : f.path("state").asText(LabFaults.ACTIVE);
+                    if (undo && f == null) {
+                        out.println("undone " + k);
+                        it.remove();
+                    } else if (!undo && LabFaults.ACTIVE.equals(st)) {
+                        out.println("fault " + k + ": " + f.path("detail").asText());
+                        it.remove();
+                    } else if (LabFaults.FAILED.equals(st) || LabFaults.UNDO_FAILED.equals(st) || (!undo && f == null)) {
+                        out.println((undo ? "undo of " : "fault ") + k + " FAILED: "
+                                + (f == null ? "no longer recorded" : f.path("detail").asText()));
+                        failed = true;
+                        it.remove();
+                    }
+                }
+                if (pending.isEmpty()) {
+                    List<String> left = names(s.get().path("faults"));
+                    out.println("active faults: " + (left.isEmpty() ? "none" : left));
+                    break;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                out.println("cmglab fault: still " + (undo ? "undoing " : "applying ") + pending + " after "
+                        + TIMEOUT.toSeconds() + " s; see cmglab status");
+                return LabCommands.EXIT_FAULT_FAILED;
+            }
+            Thread.sleep(300);
+        }
+        return failed ? LabCommands.EXIT_FAULT_FAILED : CmgLabMain.EXIT_OK;
+    }
+
+    /** How long {@code fault} waits for the supervisor to apply or undo (a restart takes up to a minute or two). */
+    static final java.time.Duration TIMEOUT = java.time.Duration.ofMinutes(3);
+
     private static List<String> names(JsonNode active) {
         java.util.List<String> n = new java.util.ArrayList<>();
-        active.forEach(a -> n.add(a.path("name").asText()));
+        active.forEach(a -> n.add(a.path("name").asText()
+                + (a.path("state").asText(LabFaults.ACTIVE).equals(LabFaults.ACTIVE) ? "" : " (" + a.path("state").asText() + ")")));
         return n;
     }
 }

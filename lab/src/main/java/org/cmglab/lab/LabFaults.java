@@ -52,13 +52,26 @@ public final class LabFaults {
     public static final List<String> NAMES = List.of("block-tcp-tls", "kill-instance", "cut-channel", "stop-proxy",
             "blackhole-proxy", "skew-clock", "expire-tokens", "strip-header", "block-verb");
 
-    /** An active fault as the status shows it. */
-    public record Active(String name, String since, String detail) {}
+    /** Fault states in the status: being applied, active, failed (detail: why), being undone, undo failed. */
+    public static final String APPLYING = "applying";
+    public static final String ACTIVE = "active";
+    public static final String FAILED = "failed";
+    public static final String UNDOING = "undoing";
+    public static final String UNDO_FAILED = "undo-failed";
+
+    /** A fault as the status shows it. */
+    public record Active(String name, String since, String detail, String state) {}
 
     private final LabProcesses lab;
     private final LabTopology topo;
     private final Map<String, ComponentProcess> extras;
     private final Map<String, Active> active = new LinkedHashMap<>();
+    /** Faults are applied and undone one at a time, off the admin event loop (some take a minute: a restart). */
+    private final java.util.concurrent.ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "cmglab-faults");
+        t.setDaemon(true);
+        return t;
+    });
 
     LabFaults(LabProcesses lab, LabTopology topo, Map<String, ComponentProcess> extras) {
         this.lab = lab;
@@ -68,6 +81,11 @@ public final class LabFaults {
 
     public synchronized List<Active> active() {
         return List.copyOf(active.values());
+    }
+
+    /** Stops the worker (the supervisor is stopping the lab). */
+    void close() {
+        worker.shutdownNow();
     }
 
     /** {@code fault/<name>}, {@code undo/<name>} and {@code undo/all} for the supervisor's admin endpoint. */
@@ -95,54 +113,127 @@ public final class LabFaults {
         };
     }
 
-    /** Injects fault {@code name}; IllegalArgumentException (400) for a bad argument, IllegalStateException (409) when it cannot. */
-    public synchronized Map<String, Object> apply(String name, String arg) throws IOException, InterruptedException {
-        String detail = switch (name) {
+    /**
+     * Checks fault {@code name} and its argument (IllegalArgumentException: 400; IllegalStateException: 409, e.g.
+     * already active or no web proxy), records it as {@value #APPLYING} and applies it in the background; the status
+     * then shows it {@value #ACTIVE} or {@value #FAILED} with the reason.
+     */
+    public synchronized Map<String, Object> apply(String name, String arg) {
+        if (!NAMES.contains(name)) {
+            throw new IllegalArgumentException("fault: " + name + " (expected one of " + NAMES + ")");
+        }
+        switch (name) {
+            case "kill-instance" -> arg = String.valueOf(instance(arg));
+            case "stop-proxy", "blackhole-proxy" -> requireProxy(name);
+            case "strip-header" -> requireArg(name, arg, "<header name>");
+            case "block-verb" -> requireArg(name, arg, "<VERB>");
+            case "skew-clock" -> {
+                skewArgs(arg);
+                clockTargets(arg.strip().split("[ ,]+")[0]);
+            }
+            default -> arg = null;
+        }
+        String key = key(name, arg);
+        Active now = active.get(key);
+        if (now != null && !now.state().equals(FAILED)) {
+            throw new IllegalStateException("fault " + key + " is already " + now.state() + " (undo it first)");
+        }
+        String since = Instant.now().toString();
+        active.put(key, new Active(key, since, "being applied", APPLYING));
+        String a = arg;
+        worker.submit(() -> {
+            try {
+                String detail = doApply(name, a);
+                record(key, new Active(key, since, detail, ACTIVE));
+                log.warn("fault {}: {}", key, detail);
+            } catch (Exception e) {
+                record(key, new Active(key, since, String.valueOf(e.getMessage()), FAILED));
+                log.warn("fault {} could not be applied: {}", key, e.toString());
+            }
+        });
+        return Map.of("accepted", "fault", "fault", key);
+    }
+
+    private synchronized void record(String key, Active a) {
+        if (a == null) {
+            active.remove(key);
+        } else {
+            active.put(key, a);
+        }
+    }
+
+    private String doApply(String name, String arg) throws IOException, InterruptedException {
+        return switch (name) {
             case "block-tcp-tls" -> blockTcpTls(true);
             case "kill-instance" -> killInstance(instance(arg));
             case "cut-channel" -> stopProcess(LabPlan.CONNECTION_POINT, "the connection point is stopped: every channel "
                     + "to the CMG is closed");
-            case "stop-proxy" -> {
-                requireProxy(name);
-                yield stopProcess(LabTopology.WEB_PROXY, "the web proxy is stopped: HTTPS channels through it fail");
-            }
+            case "stop-proxy" -> stopProcess(LabTopology.WEB_PROXY, "the web proxy is stopped: HTTPS channels through "
+                    + "it fail");
             case "blackhole-proxy" -> {
-                requireProxy(name);
                 post(topo.proxyAdmin(), "/blackhole");
                 yield "the web proxy forwards nothing and closes nothing (half-open tunnels)";
             }
             case "skew-clock" -> skewClock(arg, false);
             case "expire-tokens" -> expireTokens(true);
-            case "strip-header" -> device("/strip?header=", requireArg(name, arg, "<header name>"), "strips request header");
-            case "block-verb" -> device("/block?verb=", requireArg(name, arg, "<VERB>"), "blocks verb");
-            default -> throw new IllegalArgumentException("fault: " + name + " (expected one of " + NAMES + ")");
+            case "strip-header" -> device("/strip?header=", arg, "strips request header");
+            case "block-verb" -> device("/block?verb=", arg, "blocks verb");
+            default -> throw new IllegalArgumentException("fault: " + name);
         };
-        String key = key(name, name.equals("kill-instance") ? String.valueOf(instance(arg)) : arg);
-        Active a = new Active(key, Instant.now().toString(), detail);
-        active.put(key, a);
-        log.warn("fault {}: {}", key, detail);
-        return Map.of("fault", key, "detail", detail, "active", active());
     }
 
-    /** Undoes fault {@code name} (with its argument where several can be active). */
-    public synchronized Map<String, Object> undo(String name, String arg) throws IOException, InterruptedException {
+    /**
+     * Undoes fault {@code name} (with its argument where several can be active) in the background; the fault leaves
+     * the status when done, or shows {@value #UNDO_FAILED} with the reason.
+     */
+    public synchronized Map<String, Object> undo(String name, String arg) {
         if (!NAMES.contains(name)) {
             throw new IllegalArgumentException("undo: " + name + " (expected one of " + NAMES + " or all)");
         }
+        String key = resolve(name, arg);
+        Active a = active.get(key);
+        if (a.state().equals(APPLYING) || a.state().equals(UNDOING)) {
+            throw new IllegalStateException("undo: fault " + key + " is " + a.state() + "; try again in a moment");
+        }
+        submitUndo(key, a);
+        return Map.of("accepted", "undo", "fault", key);
+    }
+
+    /** The recorded key for {@code undo name [arg]}: 409 when no such fault is recorded. */
+    private String resolve(String name, String arg) {
         String key = key(name, name.equals("kill-instance") && arg == null ? "0" : arg);
         if (arg == null && !active.containsKey(key)) {
-            // e.g. "undo skew-clock" while "skew-clock site-sim 600" is active: the only one of that name
+            // e.g. "undo skew-clock" while "skew-clock site-sim" is active: the only one of that name
             List<String> same = active.keySet().stream().filter(k -> k.startsWith(name + " ")).toList();
             if (same.size() == 1) {
                 key = same.get(0);
-                arg = key.substring(name.length() + 1).split(" ")[0];
             }
         }
         if (!active.containsKey(key)) {
-            throw new IllegalStateException("undo: fault '" + key + "' is not active (active: "
-                    + active.keySet() + ")");
+            throw new IllegalStateException("undo: fault '" + key + "' is not active (active: " + active.keySet() + ")");
         }
-        String done = switch (name) {
+        return key;
+    }
+
+    private void submitUndo(String key, Active a) {
+        active.put(key, new Active(key, a.since(), "being undone", UNDOING));
+        int sp = key.indexOf(' ');
+        String name = sp < 0 ? key : key.substring(0, sp);
+        String arg = sp < 0 ? null : key.substring(sp + 1);
+        worker.submit(() -> {
+            try {
+                String done = doUndo(name, arg);
+                record(key, null);
+                log.warn("fault {} undone: {}", key, done);
+            } catch (Exception e) {
+                record(key, new Active(key, a.since(), "undo failed: " + e.getMessage(), UNDO_FAILED));
+                log.warn("undo of fault {} failed: {}", key, e.toString());
+            }
+        });
+    }
+
+    private String doUndo(String name, String arg) throws IOException, InterruptedException {
+        return switch (name) {
             case "block-tcp-tls" -> blockTcpTls(false);
             case "kill-instance" -> restartInstance(instance(arg));
             case "cut-channel" -> startProcess(LabPlan.CONNECTION_POINT);
@@ -153,36 +244,24 @@ public final class LabFaults {
             }
             case "skew-clock" -> skewClock(arg, true);
             case "expire-tokens" -> expireTokens(false);
-            case "strip-header" -> deviceUndo("/allow-header?header=", arg, key);
-            case "block-verb" -> deviceUndo("/allow-verb?verb=", arg, key);
+            case "strip-header" -> deviceUndo("/allow-header?header=", arg, "strip-header " + arg);
+            case "block-verb" -> deviceUndo("/allow-verb?verb=", arg, "block-verb " + arg);
             default -> throw new IllegalArgumentException("undo: " + name);
         };
-        active.remove(key);
-        log.warn("fault {} undone: {}", key, done);
-        return Map.of("undone", key, "detail", done, "active", active());
     }
 
-    /** Undoes every active fault, newest first; the ones that fail are reported and stay recorded. */
+    /** Undoes every recorded fault, newest first, in the background. */
     public synchronized Map<String, Object> undoAll() {
         List<String> keys = new ArrayList<>(active.keySet());
-        List<String> undone = new ArrayList<>();
-        List<String> failed = new ArrayList<>();
+        List<String> accepted = new ArrayList<>();
         for (int i = keys.size() - 1; i >= 0; i--) {
-            String k = keys.get(i);
-            int sp = k.indexOf(' ');
-            String name = sp < 0 ? k : k.substring(0, sp);
-            String arg = sp < 0 ? null : k.substring(sp + 1).split(" ")[0];
-            try {
-                undo(name, arg);
-                undone.add(k);
-            } catch (Exception e) {
-                failed.add(k + ": " + e.getMessage());
+            Active a = active.get(keys.get(i));
+            if (!a.state().equals(APPLYING) && !a.state().equals(UNDOING)) {
+                submitUndo(keys.get(i), a);
+                accepted.add(keys.get(i));
             }
         }
-        if (!failed.isEmpty()) {
-            throw new IllegalStateException("undo --all: " + failed + " (undone: " + undone + ")");
-        }
-        return Map.of("undone", undone, "active", active());
+        return Map.of("accepted", "undo", "faults", accepted);
     }
 
     // ------------------------------------------------------------------ the faults
@@ -196,8 +275,20 @@ public final class LabFaults {
         }
         String what = (deny ? "NSG denies" : "NSG allows again") + " TCP-TLS ports " + ports + " (+" + plan.portOffset()
                 + ") on the VIP";
-        return plan.classic() ? what + (deny ? ": channels fall back to HTTPS" : ": channels return to TCP-TLS")
-                : what + " (a scale set uses HTTPS channels only: nothing changes)";
+        if (!plan.classic()) {
+            return what + " (a scale set uses HTTPS channels only: nothing changes)";
+        }
+        if (!deny) {
+            return what + ": the connection point returns to TCP-TLS at its next retry (every few seconds)";
+        }
+        // like an NSG, the rule applies to new connections: restart the connection point so its channels reconnect
+        ComponentProcess cp = lab.component(LabPlan.CONNECTION_POINT);
+        if (cp.isAlive()) {
+            cp.stop();
+            cp.start();
+            cp.awaitReady(LabProcesses.READY_TIMEOUT);
+        }
+        return what + "; the connection point was restarted (pid " + cp.pid() + "): its channels fall back to HTTPS";
     }
 
     private int instance(String arg) {
@@ -322,20 +413,19 @@ public final class LabFaults {
         return List.of(c.admin());
     }
 
+    /** {@code <component> <seconds>} → the seconds; IllegalArgumentException otherwise. */
+    static long skewArgs(String arg) {
+        String[] parts = arg == null ? new String[0] : arg.strip().split("[ ,]+");
+        if (parts.length != 2 || !parts[1].matches("-?\\d{1,10}")) {
+            throw new IllegalArgumentException("skew-clock: " + arg + " (expected: <component> <seconds>, e.g. "
+                    + "cmg-service 3600 or site-sim -900)");
+        }
+        return Long.parseLong(parts[1]);
+    }
+
     private String skewClock(String arg, boolean undo) throws IOException, InterruptedException {
-        if (arg == null) {
-            throw new IllegalArgumentException("skew-clock: expected <component> <seconds>, e.g. skew-clock cmg-service 3600");
-        }
-        String[] parts = arg.split("[ ,]+");
-        String component = parts[0];
-        long seconds = 0;
-        if (!undo) {
-            if (parts.length != 2 || !parts[1].matches("-?\\d{1,10}")) {
-                throw new IllegalArgumentException("skew-clock: " + arg + " (expected: <component> <seconds>, e.g. "
-                        + "cmg-service 3600 or site-sim -900)");
-            }
-            seconds = Long.parseLong(parts[1]);
-        }
+        String component = arg.strip().split("[ ,]+")[0];
+        long seconds = undo ? 0 : skewArgs(arg);
         for (Endpoint e : clockTargets(component)) {
             post(e, "/clock?skew=" + seconds);
         }
@@ -362,7 +452,7 @@ public final class LabFaults {
 
     private String deviceUndo(String action, String arg, String key) throws IOException, InterruptedException {
         post(topo.deviceAdmin(), action + arg);
-        boolean otherDeviceFault = active.keySet().stream()
+        boolean otherDeviceFault = active().stream().map(Active::name)
                 .anyMatch(k -> !k.equals(key) && (k.startsWith("strip-header") || k.startsWith("block-verb")));
         if (!otherDeviceFault) {
             routeMpThroughDevice(false);

@@ -116,7 +116,8 @@ final class LabStatus {
         }
         ArrayNode f = root.putArray("faults");
         for (LabFaults.Active a : faults) {
-            f.addObject().put("name", a.name()).put("since", a.since()).put("detail", a.detail());
+            f.addObject().put("name", a.name()).put("since", a.since()).put("detail", a.detail())
+                    .put("state", a.state());
         }
         return root;
     }

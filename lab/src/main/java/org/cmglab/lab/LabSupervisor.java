@@ -29,13 +29,13 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code GET /health}, {@code /ready} (200 once the lab is ready), {@code /status} (the whole-lab status JSON,
  *       refreshed every second by a status thread, see {@link LabStatus});</li>
- *   <li>{@code POST /fault/<name>?arg=…}, {@code POST /undo/<name>?arg=…}, {@code POST /undo/all} ({@link LabFaults});</li>
+ *   <li>{@code POST /fault/<name>?arg=…}, {@code POST /undo/<name>?arg=…}, {@code POST /undo/all}
+ *       ({@link LabFaults}: checked at once, applied in the background, the outcome in the status);</li>
  *   <li>{@code POST /down}: stops everything.</li>
  * </ul>
  *
  * It stops every process it started on {@code POST /down}, SIGTERM and Ctrl-C (a shutdown hook), waits until they
- * are gone and removes {@code lab.json}. Fault actions block the admin event loop for as long as they take (bounded
- * by the admin calls' timeouts and 60 s for a restart); the admin endpoint has its own two event loops for that.
+ * are gone and removes {@code lab.json}.
  */
 public final class LabSupervisor {
     private static final Logger log = LoggerFactory.getLogger(LabSupervisor.class);
@@ -208,6 +208,9 @@ public final class LabSupervisor {
             stopped = true;
         }
         state = "stopping";
+        if (faults != null) {
+            faults.close();
+        }
         if (statusThread != null) {
             statusThread.interrupt();
         }
