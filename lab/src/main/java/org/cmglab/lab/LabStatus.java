@@ -114,12 +114,17 @@ final class LabStatus {
                 }
             }
         }
+        putFaults(root, faults);
+        return root;
+    }
+
+    /** Sets {@code "faults"} of {@code root} to {@code faults}. */
+    static void putFaults(ObjectNode root, List<LabFaults.Active> faults) {
         ArrayNode f = root.putArray("faults");
         for (LabFaults.Active a : faults) {
             f.addObject().put("name", a.name()).put("since", a.since()).put("detail", a.detail())
                     .put("state", a.state());
         }
-        return root;
     }
 
     /** The listening ports of a lab process (with the offset), for the status. */

@@ -173,7 +173,10 @@ public final class LabSupervisor {
             s.putObject("lab").put("state", state).put("net", plan().net()).put("portOffset", plan().portOffset());
         }
         s = s.deepCopy();
-        ((ObjectNode) s.path("lab")).put("state", state); // the state changes at once, the rest every second
+        ((ObjectNode) s.path("lab")).put("state", state); // the state and the faults change at once, the rest every second
+        if (faults != null) {
+            LabStatus.putFaults(s, faults.active());
+        }
         return s;
     }
 
