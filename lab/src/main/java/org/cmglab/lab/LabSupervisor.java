@@ -117,8 +117,10 @@ public final class LabSupervisor {
         }
         new RunningLab(ProcessHandle.current().pid(), options, plan().net(), plan().portOffset(), dashboardUrl(),
                 adminUrl(), Instant.now().toString()).write(plan().stateDir());
+        LabPlan plan = plan();
         // DASHBOARD: new DashboardServer(plan, plan.dashboard(), this::statusJson).start()
-        // TODO(lead, at merge): start the live data-flow page here (DashboardServer is another helper's), close it in stop()
+        // TODO(lead, at merge): start the live data-flow page here (DashboardServer is another helper's): keep the
+        // instance in a field, close it in stop(); its URL is already in lab.json and the status (dashboardUrl()).
         statusThread = new Thread(this::statusLoop, "cmglab-status");
         statusThread.setDaemon(true);
         statusThread.start();
