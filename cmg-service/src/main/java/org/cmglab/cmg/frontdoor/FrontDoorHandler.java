@@ -67,6 +67,13 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
             Responses.send(ctx, status, reason, "malformed request: " + cause.getMessage(), false);
             return;
         }
+        if (req.protocolVersion().majorVersion() != 1) {
+            log.warn("Bad request from {}: 505 HTTP Version Not Supported ({})", ctx.channel().remoteAddress(),
+                    req.protocolVersion().text());
+            Responses.send(ctx, 505, "HTTP Version Not Supported", req.protocolVersion().text()
+                    + " (expected: HTTP/1.1 or HTTP/1.0)", false);
+            return;
+        }
         if (GatewayUpgrade.isUpgradeRequest(req)) {
             acceptChannel(ctx, req);
             return;

@@ -31,6 +31,10 @@ public final class FrontDoorServer implements AutoCloseable {
         List<String> http = List.of("http", RequestReadTimeoutHandler.NAME, "keep-alive", ContentLimitHandler.NAME,
                 "aggregate");
         org.cmglab.cmg.route.EndpointLimits limits = new org.cmglab.cmg.route.EndpointLimits(maxBody);
+        long headTimeoutMs = Long.getLong(RequestReadTimeoutHandler.HEAD_TIMEOUT_PROPERTY,
+                RequestReadTimeoutHandler.DEFAULT_HEAD_TIMEOUT_MS);
+        long bodyIdleMs = Long.getLong(RequestReadTimeoutHandler.BODY_IDLE_PROPERTY,
+                RequestReadTimeoutHandler.DEFAULT_BODY_IDLE_MS);
         Channel ch = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(EventLoops.serverChannelClass())
@@ -41,7 +45,7 @@ public final class FrontDoorServer implements AutoCloseable {
                     protected void initChannel(Channel c) {
                         c.pipeline().addLast("ssl", ssl.newHandler(c.alloc()))
                                 .addLast("http", new HttpServerCodec(16 * 1024, 32 * 1024, 64 * 1024))
-                                .addLast(RequestReadTimeoutHandler.NAME, RequestReadTimeoutHandler.fromSystemProperties())
+                                .addLast(RequestReadTimeoutHandler.NAME, new RequestReadTimeoutHandler(headTimeoutMs, bodyIdleMs))
                                 .addLast(ContentLimitHandler.NAME, new ContentLimitHandler(limits, fd))
                                 .addLast("keep-alive", new HttpServerKeepAliveHandler())
                                 .addLast("aggregate", new HttpObjectAggregator(maxBody))

@@ -45,12 +45,6 @@ final class RequestReadTimeoutHandler extends ChannelDuplexHandler {
         this.bodyIdleMs = bodyIdleMs;
     }
 
-    /** The deadlines from the system properties (or the defaults). */
-    static RequestReadTimeoutHandler fromSystemProperties() {
-        return new RequestReadTimeoutHandler(Long.getLong(HEAD_TIMEOUT_PROPERTY, DEFAULT_HEAD_TIMEOUT_MS),
-                Long.getLong(BODY_IDLE_PROPERTY, DEFAULT_BODY_IDLE_MS));
-    }
-
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         if (ctx.channel().isActive()) {
