@@ -33,7 +33,7 @@ class FrontDoorFuzzTest {
             VALIDATOR, VALIDATOR, new FlowEventLog("fuzz", null), ChannelSettings.defaults(), 443, 5_000,
             Clock.systemUTC());
 
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void frontDoorRequest(byte[] data) {
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.pipeline().addLast("http", new HttpServerCodec(16 * 1024, 32 * 1024, 64 * 1024))

@@ -20,7 +20,7 @@ class CcmMessageFuzzTest {
     static final CcmMessage.Limits LIMITS = new CcmMessage.Limits(256 << 10, 1 << 20, 64 << 10);
 
     /** A whole CcmMessaging body (multipart + header XML + zlib + UTF-16 body XML). */
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void ccmMessage(byte[] data) {
         try {
             CcmMessage m = CcmMessage.decode(CcmMultipart.CONTENT_TYPE, data, LIMITS);
@@ -34,7 +34,7 @@ class CcmMessageFuzzTest {
     }
 
     /** The multipart framing with a fuzzed Content-Type (boundary parameter parsing). */
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void multipart(FuzzedDataProvider data) {
         String contentType = data.consumeString(200);
         byte[] body = data.consumeRemainingAsBytes();
@@ -46,7 +46,7 @@ class CcmMessageFuzzTest {
     }
 
     /** The header XML ({@code <Msg>…}) and the generic XML parser (XXE, entities, depth). */
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void headerXml(byte[] data) {
         String xml = new String(data, StandardCharsets.UTF_8);
         try {
@@ -57,7 +57,7 @@ class CcmMessageFuzzTest {
     }
 
     /** zlib with a small output cap (bombs, truncation, dictionaries). */
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void zlib(byte[] data) {
         try {
             byte[] out = Zlib.decompress(data, 64 << 10);

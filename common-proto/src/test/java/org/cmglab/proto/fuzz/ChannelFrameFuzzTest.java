@@ -23,7 +23,7 @@ class ChannelFrameFuzzTest {
     static final byte[] SETTINGS = {0, 0, 0, 4, 0, 0, 0, 0, 0};
 
     /** Bytes after the server preface, into the CMG side's channel pipeline (codec, mux, flood guard, ping). */
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void gatewaySideFrames(byte[] data) {
         EmbeddedChannel ch = new EmbeddedChannel();
         try {
@@ -51,7 +51,7 @@ class ChannelFrameFuzzTest {
     }
 
     /** The hello reply body: parsed or refused with a RuntimeException the CMG logs ("malformed hello"). */
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void hello(byte[] data) {
         try {
             ChannelHello h = Json.read(new String(data, StandardCharsets.UTF_8), ChannelHello.class);

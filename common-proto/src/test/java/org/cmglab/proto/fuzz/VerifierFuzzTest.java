@@ -34,7 +34,7 @@ class VerifierFuzzTest {
     static final ClientHeaderVerifier HEADERS = new ClientHeaderVerifier(CLOCK, Duration.ofMinutes(5));
 
     /** A compact JWT string as it arrives in {@code Authorization: Bearer}. */
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void jwt(byte[] data) {
         String token = new String(data, java.nio.charset.StandardCharsets.ISO_8859_1);
         try {
@@ -46,7 +46,7 @@ class VerifierFuzzTest {
     }
 
     /** The four CCMClient* headers and the ClientToken pair with fuzzed values. */
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void ccmClientHeaders(FuzzedDataProvider data) {
         Map<String, String> h = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         for (String name : new String[] {"CCMClientID", "CCMClientIDSignature", "CCMClientTimestamp",
@@ -72,7 +72,7 @@ class VerifierFuzzTest {
     }
 
     /** A content token query ({@code pid=…&cid=…&…&sig=…}). */
-    @FuzzTest(maxDuration = "2m")
+    @FuzzTest(maxDuration = "1m")
     void contentToken(byte[] data) {
         String query = new String(data, java.nio.charset.StandardCharsets.ISO_8859_1);
         try {
