@@ -31,6 +31,8 @@ public final class ComponentProcess {
     private final HttpClient http;
     private Process process;
     private List<String> commandPrefix = List.of();
+    /** Set explicitly by {@link #adminToken(java.util.Optional)}; null: the token file of the config's lab. */
+    private java.util.Optional<String> adminToken;
 
     public ComponentProcess(String name, Path jar, Path config, Endpoint admin, Path logDir, HttpClient http) {
         this.name = name;
@@ -39,6 +41,42 @@ public final class ComponentProcess {
         this.admin = admin;
         this.out = logDir.resolve(name + ".out");
         this.http = http;
+    }
+
+    /**
+     * The lab's admin token for a config file in {@code <state>/config/}: {@code <state>/pki/admin-token} when it
+     * exists (looked up at most three folders up), else empty (an unprotected admin endpoint).
+     */
+    static java.util.Optional<String> findAdminToken(Path config) {
+        Path dir = config.toAbsolutePath().getParent();
+        for (int i = 0; i < 3 && dir != null; i++, dir = dir.getParent()) {
+            java.util.Optional<String> t = org.cmglab.proto.runtime.AdminToken.read(dir.resolve("pki"));
+            if (t.isPresent()) {
+                return t;
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Sets the admin token handed to the process ({@code CMGLAB_ADMIN_TOKEN}); set before {@link #start()}. */
+    public synchronized void adminToken(java.util.Optional<String> token) {
+        this.adminToken = java.util.Objects.requireNonNull(token, "token");
+    }
+
+    /** The admin token this process was (or will be) given; empty when its admin endpoint is unprotected. */
+    public synchronized java.util.Optional<String> adminToken() {
+        return adminToken != null ? adminToken : findAdminToken(config);
+    }
+
+    /** Puts the admin token ({@code CMGLAB_ADMIN_TOKEN}) into a child's environment, or removes a stray one. */
+    void applyEnvironment(java.util.Map<String, String> env) {
+        env.remove(org.cmglab.proto.runtime.AdminToken.ENV);
+        adminToken().ifPresent(t -> env.put(org.cmglab.proto.runtime.AdminToken.ENV, t));
+    }
+
+    /** A request builder for this process's admin endpoint with its admin token attached. */
+    public HttpRequest.Builder adminRequest(String pathAndQuery) {
+        return org.cmglab.proto.runtime.AdminToken.authorize(HttpRequest.newBuilder(adminUri(pathAndQuery)), adminToken());
     }
 
     public String name() { return name; }
@@ -82,11 +120,12 @@ public final class ComponentProcess {
             Files.writeString(out, "--- cmglab: starting " + name + " at " + java.time.Instant.now() + "\n",
                     StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
-            process = new ProcessBuilder(prefixed(commandPrefix,
+            ProcessBuilder pb = new ProcessBuilder(prefixed(commandPrefix,
                             javaCommand(jar, List.of("--config", config.toString()))))
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
-                    .start();
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
+            applyEnvironment(pb.environment());
+            process = pb.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
         }

@@ -360,6 +360,11 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
         return stateDir.resolve("pki");
     }
 
+    /** {@code <state>/pki/admin-token} (0600): the bearer token every component's admin POSTs need. */
+    public Path adminTokenFile() {
+        return pkiDir().resolve(org.cmglab.proto.runtime.AdminToken.FILE);
+    }
+
     public Path configDir() {
         return stateDir.resolve("config");
     }
@@ -555,6 +560,7 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
             Files.createDirectories(logDir());
             Files.createDirectories(configDir());
             LabCa ca = LabCa.loadOrCreate(pkiDir());
+            org.cmglab.proto.runtime.AdminToken.loadOrCreate(pkiDir());
             ensureCert(ca, cmgServerTls(), CertSpec.server(SERVICE_NAME, List.of(SERVICE_NAME, deploymentName()), List.of()));
             ensureCert(ca, azureFrontTls(), CertSpec.server(env().loginHost(), env().frontHosts(), List.of()));
             String secret = scpSecret();

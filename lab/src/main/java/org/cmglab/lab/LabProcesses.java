@@ -207,7 +207,9 @@ public final class LabProcesses implements AutoCloseable {
      */
     public String adminPost(org.cmglab.proto.config.Endpoint at, String pathAndQuery)
             throws IOException, InterruptedException {
-        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + at + pathAndQuery))
+        var req = org.cmglab.proto.runtime.AdminToken.authorize(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + at + pathAndQuery)),
+                        org.cmglab.proto.runtime.AdminToken.read(plan.pkiDir()))
                 .timeout(Duration.ofSeconds(5)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build();
         var res = http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
         if (res.statusCode() != 200) {

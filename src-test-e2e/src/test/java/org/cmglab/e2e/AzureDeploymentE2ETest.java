@@ -256,7 +256,7 @@ class AzureDeploymentE2ETest {
     }
 
     private static void post(ComponentProcess c, String pathAndQuery, String body) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(c.adminUri(pathAndQuery)).timeout(Duration.ofSeconds(5))
+        HttpResponse<String> r = http.send(c.adminRequest(pathAndQuery).timeout(Duration.ofSeconds(5))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("POST %s → %s", pathAndQuery, r.body()).isEqualTo(200);
     }

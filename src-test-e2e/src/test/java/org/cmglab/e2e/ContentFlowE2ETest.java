@@ -68,8 +68,9 @@ class ContentFlowE2ETest {
     }
 
     static JsonNode sitePost(String pathAndQuery) throws Exception {
-        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + plan.siteSimAdmin()
-                + pathAndQuery)).timeout(Duration.ofSeconds(5))
+        var req = org.cmglab.proto.runtime.AdminToken.authorize(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://" + plan.siteSimAdmin() + pathAndQuery)),
+                        org.cmglab.proto.runtime.AdminToken.read(plan.pkiDir())).timeout(Duration.ofSeconds(5))
                 .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build();
         var res = ADMIN.send(req, java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(res.statusCode()).as("POST %s: %s", pathAndQuery, res.body()).isEqualTo(200);

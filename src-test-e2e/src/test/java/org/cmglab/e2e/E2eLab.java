@@ -200,7 +200,7 @@ final class E2eLab implements AutoCloseable {
     // ------------------------------------------------------------------ admin
 
     static String post(ComponentProcess c, String pathAndQuery) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(c.adminUri(pathAndQuery)).timeout(Duration.ofSeconds(5))
+        HttpResponse<String> r = HTTP.send(c.adminRequest(pathAndQuery).timeout(Duration.ofSeconds(5))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("POST %s %s → %s", c.name(), pathAndQuery, r.body()).isEqualTo(200);
         return r.body();

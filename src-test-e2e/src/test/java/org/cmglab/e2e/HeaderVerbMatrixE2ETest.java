@@ -204,7 +204,9 @@ class HeaderVerbMatrixE2ETest {
     }
 
     static JsonNode admin(Endpoint at, String pathAndQuery) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + at + pathAndQuery))
+        HttpResponse<String> r = http.send(org.cmglab.proto.runtime.AdminToken.authorize(
+                        HttpRequest.newBuilder(URI.create("http://" + at + pathAndQuery)),
+                        org.cmglab.proto.runtime.AdminToken.read(plan.pkiDir()))
                 .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("POST %s: %s", pathAndQuery, r.body()).isEqualTo(200);

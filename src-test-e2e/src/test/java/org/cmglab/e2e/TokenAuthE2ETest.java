@@ -209,8 +209,9 @@ class TokenAuthE2ETest {
         Run bulk = run(LabPlan.SITE_SIM, List.of("bulk-token", "--config", plan.configFile(LabPlan.SITE_SIM).toString()));
         assertThat(bulk.exit()).as(bulk.output()).isZero();
         HttpResponse<String> block = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build().send(
-                HttpRequest.newBuilder(URI.create("http://" + plan.siteSimAdmin().address() + ":"
-                        + plan.siteSimAdmin().port() + "/block-bulk-token?uniqueId=" + bulk.text("uniqueId")))
+                org.cmglab.proto.runtime.AdminToken.authorize(HttpRequest.newBuilder(URI.create("http://"
+                        + plan.siteSimAdmin().address() + ":" + plan.siteSimAdmin().port() + "/block-bulk-token?uniqueId="
+                        + bulk.text("uniqueId"))), org.cmglab.proto.runtime.AdminToken.read(plan.pkiDir()))
                         .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(block.statusCode()).as(block.body()).isEqualTo(200);

@@ -55,8 +55,12 @@ public final class ProcessInstanceLauncher implements InstanceLauncher {
         Files.writeString(outFile, "--- azure-sim: starting " + config.instanceName() + " of " + config.serviceName()
                         + " at " + Instant.now() + ": " + String.join(" ", cmd) + "\n",
                 StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile.toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(outFile.toFile()));
+        // the instance's admin endpoint takes the lab's admin token too (passed on explicitly, never logged)
+        org.cmglab.proto.runtime.AdminToken.fromEnvironment()
+                .ifPresent(t -> pb.environment().put(org.cmglab.proto.runtime.AdminToken.ENV, t));
+        Process p = pb.start();
         return new ProcessInstance(p);
     }
 

@@ -57,8 +57,21 @@ public final class FrontDoorHandler extends SimpleChannelInboundHandler<FullHttp
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
         if (!req.decoderResult().isSuccess()) {
-            log.warn("Bad request from {}: {}", ctx.channel().remoteAddress(), req.decoderResult().cause().toString());
-            Responses.send(ctx, 400, "Bad Request", "malformed request: " + req.decoderResult().cause().getMessage(), false);
+            Throwable cause = req.decoderResult().cause();
+            // an over-long request line or header block gets the status that names it (RFC 9110 414, RFC 6585 431)
+            int status = cause instanceof io.netty.handler.codec.http.TooLongHttpLineException ? 414
+                    : cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException ? 431 : 400;
+            String reason = status == 414 ? "URI Too Long" : status == 431 ? "Request Header Fields Too Large"
+                    : "Bad Request";
+            log.warn("Bad request from {}: {} {} ({})", ctx.channel().remoteAddress(), status, reason, cause.toString());
+            Responses.send(ctx, status, reason, "malformed request: " + cause.getMessage(), false);
+            return;
+        }
+        if (req.protocolVersion().majorVersion() != 1) {
+            log.warn("Bad request from {}: 505 HTTP Version Not Supported ({})", ctx.channel().remoteAddress(),
+                    req.protocolVersion().text());
+            Responses.send(ctx, 505, "HTTP Version Not Supported", req.protocolVersion().text()
+                    + " (expected: HTTP/1.1 or HTTP/1.0)", false);
             return;
         }
         if (GatewayUpgrade.isUpgradeRequest(req)) {

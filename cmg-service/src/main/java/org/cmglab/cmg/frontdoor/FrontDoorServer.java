@@ -15,7 +15,8 @@ import org.cmglab.proto.runtime.EventLoops;
 
 /**
  * An HTTPS listener of the CMG instance: the front door on 443 (clients, and the channel when there is one VM) or the
- * channel listener on 10124+i. Pipeline: {@code ssl → http → keep-alive → aggregate → front-door}.
+ * channel listener on 10124+i. Pipeline: {@code ssl → http → request-timeout → content-limit → keep-alive → aggregate
+ * → front-door}.
  */
 public final class FrontDoorServer implements AutoCloseable {
     private final Channel server;
@@ -27,8 +28,13 @@ public final class FrontDoorServer implements AutoCloseable {
     public static FrontDoorServer start(InetSocketAddress bind, EventLoopGroup boss, EventLoopGroup workers,
                                         SslContext ssl, FrontDoorContext fd, int maxBody, boolean channelOnly)
             throws InterruptedException {
-        List<String> http = List.of("http", "keep-alive", ContentLimitHandler.NAME, "aggregate");
+        List<String> http = List.of("http", RequestReadTimeoutHandler.NAME, "keep-alive", ContentLimitHandler.NAME,
+                "aggregate");
         org.cmglab.cmg.route.EndpointLimits limits = new org.cmglab.cmg.route.EndpointLimits(maxBody);
+        long headTimeoutMs = Long.getLong(RequestReadTimeoutHandler.HEAD_TIMEOUT_PROPERTY,
+                RequestReadTimeoutHandler.DEFAULT_HEAD_TIMEOUT_MS);
+        long bodyIdleMs = Long.getLong(RequestReadTimeoutHandler.BODY_IDLE_PROPERTY,
+                RequestReadTimeoutHandler.DEFAULT_BODY_IDLE_MS);
         Channel ch = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(EventLoops.serverChannelClass())
@@ -39,6 +45,7 @@ public final class FrontDoorServer implements AutoCloseable {
                     protected void initChannel(Channel c) {
                         c.pipeline().addLast("ssl", ssl.newHandler(c.alloc()))
                                 .addLast("http", new HttpServerCodec(16 * 1024, 32 * 1024, 64 * 1024))
+                                .addLast(RequestReadTimeoutHandler.NAME, new RequestReadTimeoutHandler(headTimeoutMs, bodyIdleMs))
                                 .addLast(ContentLimitHandler.NAME, new ContentLimitHandler(limits, fd))
                                 .addLast("keep-alive", new HttpServerKeepAliveHandler())
                                 .addLast("aggregate", new HttpObjectAggregator(maxBody))

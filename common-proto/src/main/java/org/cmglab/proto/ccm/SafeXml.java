@@ -20,6 +20,9 @@ import org.xml.sax.SAXException;
 public final class SafeXml {
     private SafeXml() {}
 
+    /** The deepest element nesting accepted. */
+    public static final int MAX_DEPTH = 256;
+
     private static final ThreadLocal<DocumentBuilder> BUILDER = ThreadLocal.withInitial(SafeXml::newBuilder);
 
     static DocumentBuilder newBuilder() {
@@ -32,6 +35,9 @@ public final class SafeXml {
             f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
             f.setAttribute(XMLConstants.ACCESS_EXTERNAL_DTD, "");
             f.setAttribute(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
+            // bounded nesting: a deeply nested body (100 000 levels) would later overflow the stack of recursive
+            // DOM walks such as getTextContent(); CCM messages and policies nest a few dozen levels at most
+            f.setAttribute("http://www.oracle.com/xml/jaxp/properties/maxElementDepth", String.valueOf(MAX_DEPTH));
             f.setXIncludeAware(false);
             f.setExpandEntityReferences(false);
             f.setNamespaceAware(false);

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * HTTP/2 server. Install only once TLS (and, on the HTTPS transport, the upgrade) is complete: a codec with a
  * tuned window writes at once (channel-notes.md pitfall 2).
  *
- * <p>Resulting pipeline: {@code idle → [ssl …] → h2 → mux → ping → window → tail}.
+ * <p>Resulting pipeline: {@code idle → [ssl …] → h2 → mux → flood-guard → ping → window → tail}.
  */
 public final class ChannelPipelines {
     public static final String IDLE = "channel-idle";
@@ -31,6 +31,7 @@ public final class ChannelPipelines {
     public static final String MUX = "channel-mux";
     public static final String PING = "channel-ping";
     public static final String WINDOW = "channel-window";
+    public static final String FLOOD = "channel-flood-guard";
 
     private ChannelPipelines() {}
 
@@ -64,6 +65,7 @@ public final class ChannelPipelines {
         p.addFirst(IDLE, new IdleStateHandler(s.pingInterval().toNanos(), 0, 0, TimeUnit.NANOSECONDS));
         p.addLast(H2, codec);
         p.addLast(MUX, mux);
+        p.addLast(FLOOD, new ControlFrameFloodGuard(label));
         p.addLast(PING, new PingKeepaliveHandler(s.pingTimeout().toNanos(), label));
         p.addLast(WINDOW, new ConnectionWindowOpener());
         p.addLast(tail);

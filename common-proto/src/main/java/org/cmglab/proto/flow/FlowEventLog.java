@@ -145,7 +145,7 @@ public final class FlowEventLog implements AutoCloseable {
         public Builder auth(String v) { this.auth = v; return this; }
         public Builder outcome(String v) { this.outcome = v; return this; }
         public Builder status(int v) { this.status = v; return this; }
-        public Builder detail(String v) { this.detail = v; return this; }
+        public Builder detail(String v) { this.detail = org.cmglab.proto.log.Redact.text(v); return this; }
 
         public Builder latencyNanos(long nanos) {
             this.latencyMs = Math.round(nanos / 10_000.0) / 100.0;

@@ -26,7 +26,7 @@ public final class CmTraceLayout extends LayoutBase<ILoggingEvent> {
     @Override
     public String doLayout(ILoggingEvent e) {
         Instant t = Instant.ofEpochMilli(e.getTimeStamp());
-        String text = e.getFormattedMessage();
+        String text = Redact.text(e.getFormattedMessage());
         if (e.getThrowableProxy() != null) {
             text = text + "\n" + ThrowableProxyUtil.asString(e.getThrowableProxy());
         }

@@ -35,6 +35,15 @@ public final class TlsContexts {
 
     private static final Logger LOG = LoggerFactory.getLogger(TlsContexts.class);
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    /**
+     * TLS 1.3 suites and, for TLS 1.2, only ECDHE key exchange with AEAD ciphers (forward secrecy; no CBC, no static
+     * RSA key exchange, no SHA-1 MACs), in preference order; suites a provider lacks are dropped.
+     */
+    static final List<String> CIPHERS = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
     private static final AtomicBoolean LOGGED = new AtomicBoolean();
 
     private TlsContexts() {
@@ -64,7 +73,8 @@ public final class TlsContexts {
         Objects.requireNonNull(clientTrustRoots, "clientTrustRoots");
         SslContextBuilder b = SslContextBuilder.forServer(identity.privateKey(), identity.chain())
                 .sslProvider(provider())
-                .protocols(PROTOCOLS);
+                .protocols(PROTOCOLS)
+                .ciphers(CIPHERS, io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE);
         switch (mode) {
             case NONE -> b.clientAuth(ClientAuth.NONE);
             case REQUIRE -> {
@@ -94,6 +104,7 @@ public final class TlsContexts {
         SslContextBuilder b = SslContextBuilder.forClient()
                 .sslProvider(provider())
                 .protocols(PROTOCOLS)
+                .ciphers(CIPHERS, io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE)
                 .trustManager(trustRoots)
                 .endpointIdentificationAlgorithm("HTTPS");
         if (identityOrNull != null) {

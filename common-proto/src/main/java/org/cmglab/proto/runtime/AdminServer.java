@@ -67,12 +67,26 @@ public final class AdminServer implements AutoCloseable {
         return start(bind, group, component, ready, status, events, registry, Map.of());
     }
 
-    /** As above, with {@code POST /<name>} operations. */
+    /**
+     * As above, with {@code POST /<name>} operations; when this process has an admin token ({@link AdminToken#ENV}),
+     * every mutating request must carry it.
+     */
     public static AdminServer start(InetSocketAddress bind, EventLoopGroup group, String component,
                                     BooleanSupplier ready, Supplier<Object> status, FlowEventLog events,
                                     PrometheusMeterRegistry registry, Map<String, AdminAction> actions)
             throws InterruptedException {
-        Handler handler = new Handler(component, ready, status, events, registry, actions);
+        return start(bind, group, component, ready, status, events, registry, actions, AdminToken.fromEnvironment());
+    }
+
+    /**
+     * As above with an explicit admin token: when present, POST/PUT/DELETE (anything but GET and HEAD) need
+     * {@code Authorization: Bearer <token>} and get 401 otherwise; GETs stay open (the endpoint binds loopback only).
+     */
+    public static AdminServer start(InetSocketAddress bind, EventLoopGroup group, String component,
+                                    BooleanSupplier ready, Supplier<Object> status, FlowEventLog events,
+                                    PrometheusMeterRegistry registry, Map<String, AdminAction> actions,
+                                    java.util.Optional<String> adminToken) throws InterruptedException {
+        Handler handler = new Handler(component, ready, status, events, registry, actions, adminToken.orElse(null));
         Channel ch = new ServerBootstrap()
                 .group(group)
                 .channel(EventLoops.serverChannelClass())
@@ -86,7 +100,8 @@ public final class AdminServer implements AutoCloseable {
                     }
                 })
                 .bind(bind).sync().channel();
-        log.info("admin endpoint of {} on http://{}", component, hostPort((InetSocketAddress) ch.localAddress()));
+        log.info("admin endpoint of {} on http://{} ({})", component, hostPort((InetSocketAddress) ch.localAddress()),
+                adminToken.isPresent() ? "admin token required for POST/PUT/DELETE" : "no admin token");
         return new AdminServer(ch);
     }
 
@@ -111,10 +126,12 @@ public final class AdminServer implements AutoCloseable {
         private final FlowEventLog events;
         private final PrometheusMeterRegistry registry;
         private final Map<String, AdminAction> actions;
+        private final String token;
 
         Handler(String component, BooleanSupplier ready, Supplier<Object> status, FlowEventLog events,
-                PrometheusMeterRegistry registry, Map<String, AdminAction> actions) {
+                PrometheusMeterRegistry registry, Map<String, AdminAction> actions, String token) {
             this.actions = actions;
+            this.token = token;
             this.component = component;
             this.ready = ready;
             this.status = status;
@@ -129,6 +146,24 @@ public final class AdminServer implements AutoCloseable {
                 return;
             }
             QueryStringDecoder q = new QueryStringDecoder(req.uri());
+            if (token != null && !HttpMethod.GET.equals(req.method()) && !HttpMethod.HEAD.equals(req.method())) {
+                String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+                if (!AdminToken.matches(token, auth)) {
+                    String why = auth == null ? "no Authorization header" : "wrong admin token";
+                    log.warn("admin {} {} from {} refused (401): {} (expected: Authorization: Bearer <{}>)",
+                            req.method(), q.path(), ctx.channel().remoteAddress(), why, AdminToken.FILE);
+                    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                            HttpResponseStatus.UNAUTHORIZED, Unpooled.copiedBuffer(Json.writeCompact(Map.of("error",
+                            why + " (expected: Authorization: Bearer <the lab's pki/" + AdminToken.FILE + ">)")),
+                            StandardCharsets.UTF_8));
+                    res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"cmglab-admin\"");
+                    res.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+                    HttpUtil.setContentLength(res, res.content().readableBytes());
+                    HttpUtil.setKeepAlive(res, HttpUtil.isKeepAlive(req));
+                    ctx.writeAndFlush(res);
+                    return;
+                }
+            }
             if (HttpMethod.POST.equals(req.method())) {
                 AdminAction a = actions.get(q.path().startsWith("/") ? q.path().substring(1) : q.path());
                 if (a == null) {
