@@ -245,7 +245,9 @@ final class DashboardHandler extends SimpleChannelInboundHandler<FullHttpRequest
     }
 
     private static void send(ChannelHandlerContext ctx, FullHttpRequest req, FullHttpResponse res, boolean head) {
-        send(ctx, req.protocolVersion(), HttpUtil.isKeepAlive(req) && req.decoderResult().isSuccess(), res, head);
+        boolean decoded = req.decoderResult().isSuccess();
+        send(ctx, decoded ? req.protocolVersion() : HttpVersion.HTTP_1_1, decoded && HttpUtil.isKeepAlive(req), res,
+                head);
     }
 
     private static void send(ChannelHandlerContext ctx, HttpVersion version, boolean keepAlive, FullHttpResponse res,

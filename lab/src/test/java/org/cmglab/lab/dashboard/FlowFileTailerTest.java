@@ -130,9 +130,10 @@ class FlowFileTailerTest {
     @Test
     void aLargeExistingFileIsReadFromItsLastMegabyteOnly() throws Exception {
         StringBuilder sb = new StringBuilder();
+        String template = line(ev("2026-11-29T09:00:00Z", "F3", "request", "x", "TRACE"));
         int n = 0;
         while (sb.length() < 3 * FlowFileTailer.INITIAL_TAIL) {
-            sb.append(line(ev("2026-11-29T09:00:00Z", "F3", "request", "x", "t" + n++)));
+            sb.append(template.replace("TRACE", "t" + n++));
         }
         append("flow-x.jsonl", sb.toString());
         FlowFileTailer t = tailer();
