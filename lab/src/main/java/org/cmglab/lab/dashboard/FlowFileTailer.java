@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * {@link #INITIAL_TAIL} bytes only, so memory stays bounded.
  */
 final class FlowFileTailer implements AutoCloseable {
-    static final int MAX_LINE = 256 * 1024;
+    static final int MAX_LINE = 32 * 1024;
     static final long INITIAL_TAIL = 1024 * 1024;
     static final int MAX_FILES = 256;
     private static final int READ_CHUNK = 64 * 1024;

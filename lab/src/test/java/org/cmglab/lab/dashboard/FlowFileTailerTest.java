@@ -122,7 +122,7 @@ class FlowFileTailerTest {
         FlowFileTailer t = tailer();
         append("flow-x.jsonl", "x".repeat(FlowFileTailer.MAX_LINE + 10));
         assertThat(t.pollOnce()).isZero();
-        append("flow-x.jsonl", "y".repeat(70_000) + "\n" + line(ev("2026-11-29T09:00:01Z", "F3", "request", "x", "t")));
+        append("flow-x.jsonl", "y".repeat(3 * FlowFileTailer.MAX_LINE) + "\n" + line(ev("2026-11-29T09:00:01Z", "F3", "request", "x", "t")));
         assertThat(t.pollOnce()).isEqualTo(1);
         assertThat(t.skippedLines()).isEqualTo(1);
     }
