@@ -56,6 +56,7 @@ public final class LabSupervisor {
     private EventLoopGroup adminGroup;
     private AdminServer admin;
     private Thread statusThread;
+    private org.cmglab.lab.dashboard.DashboardServer dashboard;
     private boolean stopped;
 
     LabSupervisor(LabTopology topo, List<String> options, String auth, PrintStream out) {
@@ -117,10 +118,14 @@ public final class LabSupervisor {
         }
         new RunningLab(ProcessHandle.current().pid(), options, plan().net(), plan().portOffset(), dashboardUrl(),
                 adminUrl(), Instant.now().toString()).write(plan().stateDir());
-        LabPlan plan = plan();
-        // DASHBOARD: new DashboardServer(plan, plan.dashboard(), this::statusJson).start()
-        // TODO(lead, at merge): start the live data-flow page here (DashboardServer is another helper's): keep the
-        // instance in a field, close it in stop(); its URL is already in lab.json and the status (dashboardUrl()).
+        try {
+            dashboard = new org.cmglab.lab.dashboard.DashboardServer(plan(), plan().dashboard(), this::statusJson);
+            dashboard.start();
+        } catch (RuntimeException e) {
+            out.println("cmglab: cannot serve the live data-flow page on " + plan().dashboard() + ": " + e.getMessage());
+            stop();
+            return CmgLabMain.EXIT_START_FAILED;
+        }
         statusThread = new Thread(this::statusLoop, "cmglab-status");
         statusThread.setDaemon(true);
         statusThread.start();
@@ -218,6 +223,9 @@ public final class LabSupervisor {
         }
         if (statusThread != null) {
             statusThread.interrupt();
+        }
+        if (dashboard != null) {
+            dashboard.close();
         }
         List<ProcessHandle> handles = new ArrayList<>();
         if (lab != null) {
