@@ -65,8 +65,8 @@ public final class DemoRun {
                 plan.vipAddress());
         out.println("    auth:     the connection point's client certificate (mutual TLS); the CMG answers on it only");
         try {
-            List<JsonNode> channels = lab.awaitChannel(session.attached() ? Duration.ofSeconds(10)
-                    : LabProcesses.READY_TIMEOUT);
+            List<JsonNode> channels = session.attached() ? readyChannels(Duration.ofSeconds(10))
+                    : lab.awaitChannel(LabProcesses.READY_TIMEOUT);
             for (int i = 0; i < channels.size(); i++) {
                 JsonNode ch = channels.get(i);
                 out.printf("    channel:  → cmg-service/%d   %s :%d, connection %s%n", i, ch.path("transport").asText(),
@@ -77,6 +77,37 @@ public final class DemoRun {
             out.println("FAILED at " + e.getMessage());
             return CmgLabMain.EXIT_NO_CHANNEL;
         }
+    }
+
+    /**
+     * The ready channels of every instance of a lab this JVM did not start (so it cannot watch the connection point's
+     * process): polls each instance's admin {@code /status} until it lists one, for at most {@code timeout}.
+     */
+    List<JsonNode> readyChannels(Duration timeout) throws InterruptedException {
+        List<JsonNode> found = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int i = 0; i < plan.instances(); i++) {
+            String last = "no status yet";
+            while (true) {
+                try {
+                    List<JsonNode> ready = LabProcesses.readyChannels(lab.adminGet(plan.cmgAdmin(i), "/status"));
+                    if (!ready.isEmpty()) {
+                        found.addAll(ready);
+                        break;
+                    }
+                    last = "no ready channel in /status";
+                } catch (IOException e) {
+                    last = e.toString();
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("F2 (cmg-connection-point → " + LabPlan.cmgServiceName(i)
+                            + "): no channel ready within " + timeout.toSeconds() + " s (" + last + "); see "
+                            + plan.logDir().resolve("SMS_Cloud_ProxyConnector.log"));
+                }
+                Thread.sleep(200);
+            }
+        }
+        return found;
     }
 
     /** F3–F5 with the chosen auth: one request (and its token acquisition), its hop trace and verdict. */
