@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.concurrent.ThreadLocalRandom;
+import org.cmglab.lab.ComponentProcess;
 import org.cmglab.lab.LabPlan;
+import org.cmglab.lab.LabProcesses;
 import org.cmglab.lab.RunningLab;
 import org.cmglab.proto.runtime.Json;
 import org.junit.jupiter.api.AfterAll;
@@ -27,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code cmglab analyze} and {@code cmglab demo} as a user runs them ({@code java -jar lab/target/lab.jar}, its own
  * process) against a lab that is up: this test JVM plays the supervisor of {@code cmglab up} (it writes
- * {@code <state>/lab.json} with its own pid and started the components through {@link E2eLab}). Analyze passes every
+ * {@code <state>/lab.json} with its own pid and started the components through {@link LabProcesses}). Analyze passes every
  * check (pki and entra), the demo runs F1-F5, the lifecycle and C1-C6 and marks the port list; the product's CMTrace
  * logs are in the one log folder; with the connection point killed, analyze fails the channel and MP checks with a
  * fix.
@@ -39,27 +42,48 @@ class AnalyzeDemoLogsE2ETest {
             + "date=\"\\d\\d-\\d\\d-\\d{4}\" component=\"[A-Za-z_]+\" context=\"\" type=\"[123]\" thread=\"\\d+\" "
             + "file=\"[^\"]*\">\\r?\\n", Pattern.DOTALL);
 
+    /** Start-up waits: longer than LabProcesses' defaults, as this test runs the whole lab and five more JVMs. */
+    static final java.time.Duration READY = java.time.Duration.ofSeconds(120);
+
     @TempDir
     static Path tmp;
-    static E2eLab e2e;
+    static LabProcesses lab;
     static LabPlan plan;
 
     @BeforeAll
     static void startLab() throws Exception {
         Instant started = Instant.now();
-        e2e = E2eLab.startAll(tmp.resolve("state"));
-        plan = e2e.plan;
+        plan = LabPlan.builder().stateDir(tmp.resolve("state")).net(ThreadLocalRandom.current().nextInt(100, 200))
+                .build();
+        plan.materialize();
+        lab = new LabProcesses(plan, System.out);
+        lab.startAzurite();
+        for (ComponentProcess c : lab.components()) {
+            c.start();
+            c.awaitReady(READY);
+            if (c.name().equals(LabPlan.SCP)) {
+                lab.awaitDeployment(READY.multipliedBy(2));
+            }
+        }
+        lab.awaitChannel(READY);
         new RunningLab(ProcessHandle.current().pid(), List.of("--net", Integer.toString(plan.net()), "--port-offset",
                 Integer.toString(plan.portOffset())), plan.net(), plan.portOffset(), "http://" + plan.dashboard() + "/",
                 "http://" + plan.labAdmin(), started.toString()).write(plan.stateDir());
     }
 
+    /** Stops every process; fails if one is still alive or a log reports a Netty LEAK. */
     @AfterAll
     static void stopLab() throws IOException {
-        if (e2e != null) {
-            RunningLab.remove(plan.stateDir());
-            e2e.close();
+        if (lab == null) {
+            return;
         }
+        RunningLab.remove(plan.stateDir());
+        List<ProcessHandle> started = lab.processHandles();
+        lab.close();
+        for (ProcessHandle h : started) {
+            assertThat(h.isAlive()).as("process %d still alive after stop", h.pid()).isFalse();
+        }
+        assertThat(E2eLab.grep(plan.logDir(), "LEAK:")).as("Netty LEAK reports in " + plan.logDir()).isEmpty();
     }
 
     record Run(int exit, String output) {}
@@ -152,7 +176,7 @@ class AnalyzeDemoLogsE2ETest {
                 .anySatisfy(l -> assertThat(l).contains("management point").contains("✓ exercised"))
                 .anySatisfy(l -> assertThat(l).contains("software update point").contains("✓ exercised"))
                 .anySatisfy(l -> assertThat(l).contains("CMG (classic)").contains("not exercised"));
-        assertThat(e2e.cp().isAlive()).as("the demo does not stop the running lab").isTrue();
+        assertThat(lab.component(LabPlan.CONNECTION_POINT).isAlive()).as("the demo does not stop the running lab").isTrue();
     }
 
     @Test
@@ -180,8 +204,8 @@ class AnalyzeDemoLogsE2ETest {
     @Test
     @Order(5)
     void withoutTheConnectionPointTheChannelAndMpChecksFailWithAFix() throws Exception {
-        e2e.lab.kill(LabPlan.CONNECTION_POINT);
-        e2e.lab.awaitNoChannel(java.time.Duration.ofSeconds(20));
+        lab.kill(LabPlan.CONNECTION_POINT);
+        lab.awaitNoChannel(java.time.Duration.ofSeconds(20));
         Run r = cmglab("analyze", "--json");
         assertThat(r.exit()).as(r.output()).isEqualTo(1);
         JsonNode report = json(r);
