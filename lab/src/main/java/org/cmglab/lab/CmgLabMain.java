@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         description = "CMG Lab: an emulator of Configuration Manager's cloud management gateway.",
         subcommands = {CmgLabMain.Demo.class, CmgLabMain.Plan.class, CommandLine.HelpCommand.class,
                 UpDownCommands.Up.class, UpDownCommands.Status.class, UpDownCommands.Down.class, FaultCommand.class,
-                UpDownCommands.Serve.class, DashboardCommand.class})
+                UpDownCommands.Serve.class, DashboardCommand.class, AnalyzeCommand.class})
 public final class CmgLabMain implements Callable<Integer> {
 
     public static final int EXIT_OK = 0;
@@ -47,26 +47,37 @@ public final class CmgLabMain implements Callable<Integer> {
     }
 
     @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-            description = "Starts every component as its own process on loopback (Azurite, site-sim, cmg-service-0, "
-                    + "cmg-connection-point), checks the channel (F2), runs client-sim through the flow, prints the "
-                    + "numbered hop trace (F3 → F4 → F5 and back) and stops everything.",
+            description = {"Runs the article's flows with narration of each step (component, address, port, protocol, "
+                    + "authentication): F1 (the service connection point deploys the CMG), F2 (the connection point's "
+                    + "channels), F3 → F4 → F5 and back with the numbered hop trace, the client lifecycle through the "
+                    + "CMG (MP and SUP), C1 → C6 (content from the CMG's storage), then the article's port list with "
+                    + "each row marked exercised or not from the flow events that arrived.",
+                    "With a lab of 'cmglab up' in the state folder the demo runs against it (nothing is started or "
+                            + "stopped; its live page lights up); otherwise it starts its own lab and stops it at the end."},
             exitCodeListHeading = "%nExit codes:%n",
             exitCodeList = {
-                "0:the request went through every hop (HTTP 200)",
-                "1:the flow failed; the failing hop is named (also with --kill-connection-point, as expected)",
-                "2:usage error",
+                "0:every flow went through (F3-F5, lifecycle, C1-C6)",
+                "1:the F3-F5 request failed; the failing hop is named (also with --kill-connection-point, as expected)",
+                "2:usage error (also --kill-connection-point against the lab of cmglab up)",
                 "3:the lab could not start (missing jar, a component not ready, Azurite)",
                 "4:F2 failed: the connection point opened no channel to the CMG",
-                "5:--kill-connection-point was given but the request did not fail"})
+                "5:--kill-connection-point was given but the request did not fail",
+                "6:the content flow C1-C6 failed (the step is named)",
+                "7:the client lifecycle through the CMG (registration, policy, location, SUP) failed"})
     static final class Demo implements Callable<Integer> {
-        @Option(names = "--keep", description = "keep the lab running after the trace until Ctrl-C")
+        @Option(names = "--keep", description = "keep a lab the demo started running after the flows until Ctrl-C")
         boolean keep;
 
         @Mixin
         LabOptions lab = new LabOptions();
 
+        @Option(names = "--auth", paramLabel = "pki|entra|token",
+                description = "client authentication for F3-F5 and the lifecycle (default: the running lab's --auth, else pki)")
+        String auth;
+
         @Option(names = "--kill-connection-point",
-                description = "kill the connection point after F2 and before the client (the demo must then fail at F4)")
+                description = "kill the connection point after F2 and before the client (the demo must then fail at F4); "
+                        + "only for a lab the demo starts itself")
         boolean killConnectionPoint;
 
         @Override
@@ -78,55 +89,40 @@ public final class CmgLabMain implements Callable<Integer> {
             LabPlan plan;
             try {
                 plan = lab.toPlan();
+                if (auth != null) {
+                    auth = LabSession.checkAuth(auth);
+                }
             } catch (IllegalArgumentException | IllegalStateException e) {
                 out.println("cmglab: " + e.getMessage());
                 return EXIT_USAGE;
             }
-            out.printf("CMG Lab demo: addresses 127.%d.x.y, port offset %d, state %s%n", plan.net(), plan.portOffset(),
-                    plan.stateDir());
+            java.util.Optional<LabSession> attached = LabSession.attach(plan.stateDir(), auth, out);
+            if (attached.isPresent()) {
+                try (LabSession s = attached.get()) {
+                    RunningLab r = s.running().orElseThrow();
+                    if (killConnectionPoint) {
+                        out.println("cmglab: --kill-connection-point only works on a lab the demo starts itself; the lab "
+                                + "of cmglab up (pid " + r.pid() + ") is running: use 'cmglab fault cut-channel' there");
+                        return EXIT_USAGE;
+                    }
+                    out.printf("CMG Lab demo on the running lab of cmglab up (pid %d, addresses 127.%d.x.y, port offset "
+                            + "%d, auth %s)%n", r.pid(), s.plan().net(), s.plan().portOffset(), s.auth());
+                    out.printf("  live page: %s   logs: %s%n", r.dashboard(), s.plan().logDir());
+                    return new DemoRun(s, out, false).run();
+                }
+            }
+            out.printf("CMG Lab demo: addresses 127.%d.x.y, port offset %d, state %s, auth %s%n", plan.net(),
+                    plan.portOffset(), plan.stateDir(), auth == null ? "pki" : auth);
             out.printf("  logs: %s (<component>.out, CMTrace *.log, flow-*.jsonl)%n", plan.logDir());
-            plan.materialize();
-            out.printf("  PKI: lab root CA and certificates in %s; configs in %s%n", plan.pkiDir(), plan.configDir());
-
-            try (LabProcesses lab = new LabProcesses(plan, out)) {
+            try (LabSession s = LabSession.own(plan, auth, out)) {
                 try {
-                    lab.startAll();
+                    s.start();
                 } catch (RuntimeException e) {
                     out.println("FAILED to start the lab: " + e.getMessage());
                     return EXIT_START_FAILED;
                 }
-                try {
-                    List<JsonNode> channels = lab.awaitChannel(LabProcesses.READY_TIMEOUT);
-                    for (int i = 0; i < channels.size(); i++) {
-                        JsonNode ch = channels.get(i);
-                        out.printf("F2  cmg-connection-point → cmg-service/%d   %s channel ready :%d (via the VIP), "
-                                + "connection %s%n", i, ch.path("transport").asText(), ch.path("port").asInt(),
-                                ch.path("connectionId").asText());
-                    }
-                } catch (RuntimeException e) {
-                    out.println("FAILED at " + e.getMessage());
-                    return EXIT_NO_CHANNEL;
-                }
-                if (killConnectionPoint) {
-                    lab.kill(LabPlan.CONNECTION_POINT);
-                    out.println("  killed cmg-connection-point (--kill-connection-point); the request must now fail at F4");
-                    try {
-                        lab.awaitNoChannel(Duration.ofSeconds(10));
-                    } catch (RuntimeException e) {
-                        out.println("  (" + e.getMessage() + ")");
-                    }
-                }
-
-                String traceId = TraceContext.newTraceId();
-                ClientRun run = lab.runClient(traceId);
-                LabProcesses.TraceEvents te = lab.collectEvents(traceId);
-                int code = report(out, plan, run, te);
-                if (killConnectionPoint) {
-                    code = code == EXIT_OK ? EXIT_INJECTED_FAULT_NOT_SEEN : EXIT_FLOW_FAILED;
-                    out.println(code == EXIT_FLOW_FAILED
-                            ? "(expected: the connection point was killed, so the flow fails)"
-                            : "UNEXPECTED: the connection point was killed but the request succeeded");
-                }
+                out.printf("  PKI: lab root CA and certificates in %s; configs in %s%n", plan.pkiDir(), plan.configDir());
+                int code = new DemoRun(s, out, killConnectionPoint).run();
                 if (keep) {
                     out.println("--keep: the lab keeps running; press Ctrl-C to stop it");
                     Thread.currentThread().join();
@@ -246,32 +242,5 @@ public final class CmgLabMain implements Callable<Integer> {
             lc.getLogger("org.testcontainers").setLevel(ch.qos.logback.classic.Level.OFF);
             lc.getLogger("com.github.dockerjava").setLevel(ch.qos.logback.classic.Level.OFF);
         }
-    }
-
-    /** Prints the numbered trace, the reply and the verdict; returns 0 or {@link #EXIT_FLOW_FAILED}. */
-    static int report(PrintStream out, LabPlan plan, ClientRun run, LabProcesses.TraceEvents te) {
-        List<FlowEvent> ordered = HopTrace.order(te.events());
-        out.println();
-        out.println("Trace " + run.traceId() + " (client-sim mplist, " + ordered.size() + " hop events)");
-        HopTrace.format(ordered).forEach(out::println);
-        if (!te.unreachable().isEmpty()) {
-            out.println("  (admin endpoint not answering, read its flow-*.jsonl instead: "
-                    + String.join(", ", te.unreachable()) + ")");
-        }
-        out.println();
-        String mps = run.mps().stream().map(m -> m.name() + " (" + m.fqdn() + ")").collect(Collectors.joining(", "));
-        out.printf("Reply: client-sim exit %d, %s, %d bytes%s%n", run.exitCode(), run.summary(), run.bodyBytes(),
-                mps.isEmpty() ? "" : ", MPs: " + mps);
-        HopTrace.Verdict v = HopTrace.analyze(te.events(), run.exitCode(), run.summary());
-        if (v.ok()) {
-            out.println("OK: F3 → F4 → F5 and back, every hop ok");
-            return EXIT_OK;
-        }
-        out.println(v.message());
-        if (run.result() == null) {
-            out.println("client-sim output (see " + plan.logDir().resolve("client-sim.out") + "):");
-            out.println(run.output().strip());
-        }
-        return EXIT_FLOW_FAILED;
     }
 }

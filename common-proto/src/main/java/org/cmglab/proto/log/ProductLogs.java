@@ -28,8 +28,18 @@ public final class ProductLogs {
      * detaches and closes it.
      */
     public static AutoCloseable attach(Path logDir, String name) {
+        return attach(logDir, name, name + ".log");
+    }
+
+    /**
+     * Attaches {@code <logDir>/<fileName>} (component {@code name}) to the logger {@code name}: for components that run
+     * more than once in the one log folder (e.g. a CMG VM instance's {@code CMG-<service>-<role instance>-CMGSetup.log},
+     * the product's synced names); closing the handle detaches and closes it.
+     */
+    public static AutoCloseable attach(Path logDir, String name, String fileName) {
         Objects.requireNonNull(logDir, "logDir");
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(fileName, "fileName");
         LoggerContext lc = (LoggerContext) LoggerFactory.getILoggerFactory();
         Logger logger = lc.getLogger(name);
         CmTraceLayout layout = new CmTraceLayout();
@@ -43,8 +53,8 @@ public final class ProductLogs {
         enc.start();
         FileAppender<ILoggingEvent> a = new FileAppender<>();
         a.setContext(lc);
-        a.setName(name + ".log");
-        a.setFile(logDir.resolve(name + ".log").toString());
+        a.setName(fileName);
+        a.setFile(logDir.resolve(fileName).toString());
         a.setAppend(true);
         a.setEncoder(enc);
         a.start();
