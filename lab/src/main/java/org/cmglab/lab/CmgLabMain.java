@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 /** {@code cmglab}: the lab's command line. */
 @Command(name = "cmglab", mixinStandardHelpOptions = true, version = "CMG Lab 0.1.0",
         description = "CMG Lab: an emulator of Configuration Manager's cloud management gateway.",
-        subcommands = {CmgLabMain.Demo.class, CmgLabMain.Plan.class, CommandLine.HelpCommand.class})
+        subcommands = {CmgLabMain.Demo.class, CmgLabMain.Plan.class, ClientsCommand.class, CommandLine.HelpCommand.class})
 public final class CmgLabMain implements Callable<Integer> {
 
     public static final int EXIT_OK = 0;
