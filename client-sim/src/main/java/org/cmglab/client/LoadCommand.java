@@ -96,6 +96,10 @@ final class LoadCommand implements Callable<Integer> {
             description = "after the requests, print DONE and keep the connections until this file exists")
     Path holdUntil;
 
+    @Option(names = "--first", defaultValue = "0", paramLabel = "<n>",
+            description = "number of this process's first client (several load processes use disjoint ranges)")
+    int first;
+
     @Option(names = "--no-progress", description = "no progress line each second")
     boolean noProgress;
 
@@ -103,6 +107,9 @@ final class LoadCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LoadOptions o;
         try {
+            if (first < 0 || first > 1_000_000) {
+                throw new IllegalArgumentException("--first: " + first + " (expected: 0..1000000)");
+            }
             if (threads < 1 || threads > 16) {
                 throw new IllegalArgumentException("--threads: " + threads + " (expected: 1..16)");
             }
@@ -125,14 +132,14 @@ final class LoadCommand implements Callable<Integer> {
         }
         Path pool = poolDir != null ? poolDir : Path.of(config.stateDir() != null ? config.stateDir()
                 : ".cmglab/client-sim").resolve("load-pool");
-        ClientCertPool certs = ClientCertPool.loadOrIssue(LabCa.loadOrCreate(ca), count, pool);
+        ClientCertPool certs = ClientCertPool.loadOrIssue(LabCa.loadOrCreate(ca), first, count, pool);
         CmgTarget t = CmgTarget.of(config);
         LoadRun.Target target = new LoadRun.Target(t.serviceName(), t.port(), t.remote(), t.sourceAddress());
         String mpHost = config.mpUrl() == null ? t.serviceName() : java.net.URI.create(config.mpUrl()).getHost();
         ComponentRuntime runtime = new ComponentRuntime("client-sim-load", logDir, "CcmMessaging.log", "CcmMessaging",
                 threads);
         try {
-            return LoadRunner.run(o, target, roots, certs, config.mpRoleId(), config.siteCode(), mpHost, packageId,
+            return LoadRunner.run(o, target, roots, certs, first, config.mpRoleId(), config.siteCode(), mpHost, packageId,
                     runtime.group(), parent.out, System.err);
         } finally {
             runtime.close();

@@ -61,12 +61,24 @@ public final class ClientCertPool {
      * missing or about to expire, and saves the pool again when it changed.
      */
     public static ClientCertPool loadOrIssue(LabCa ca, int count, Path poolDirOrNull) throws IOException {
+        return loadOrIssue(ca, 0, count, poolDirOrNull);
+    }
+
+    /**
+     * As {@link #loadOrIssue(LabCa, int, Path)} for clients {@code first .. first+count-1} (several load processes
+     * of one run use disjoint ranges); {@link #get(int)} still counts from 0.
+     */
+    public static ClientCertPool loadOrIssue(LabCa ca, int first, int count, Path poolDirOrNull) throws IOException {
         Objects.requireNonNull(ca, "ca");
+        if (first < 0) {
+            throw new IllegalArgumentException("first: " + first + " (expected: >= 0)");
+        }
         List<IssuedCert> have = new ArrayList<>();
         Path file = null;
         if (poolDirOrNull != null) {
             Files.createDirectories(poolDirOrNull);
-            file = poolDirOrNull.resolve("pki-" + thumbprint(ca.root()).substring(0, 16) + ".pool");
+            file = poolDirOrNull.resolve("pki-" + thumbprint(ca.root()).substring(0, 16)
+                    + (first == 0 ? "" : "-from-" + first) + ".pool");
             if (Files.exists(file)) {
                 have = read(file, ca.root());
             }
@@ -83,7 +95,7 @@ public final class ClientCertPool {
         }
         if (!missing.isEmpty()) {
             long t0 = System.nanoTime();
-            missing.parallelStream().forEach(i -> out[i] = ca.issue(CertSpec.builder(clientName(i))
+            missing.parallelStream().forEach(i -> out[i] = ca.issue(CertSpec.builder(clientName(first + i))
                     .ekus(Eku.CLIENT_AUTH).keyType(KeyType.EC_P256).build()));
             log.info("Issued {} client certificates (EC P-256) from {} in {} ms", missing.size(),
                     ca.root().getSubjectX500Principal().getName(), (System.nanoTime() - t0) / 1_000_000);

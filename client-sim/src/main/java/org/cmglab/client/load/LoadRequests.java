@@ -36,6 +36,7 @@ final class LoadRequests {
     private final String packageId;
     private final String[] policyIds;
     private final ClientSigningCert.Generated shared;
+    private final int first;
 
     /**
      * @param hostHeader the CMG service name (with {@code :port} when not 443)
@@ -43,6 +44,12 @@ final class LoadRequests {
      * @param mpHost     the MP's FQDN for the messages' TargetHost
      */
     LoadRequests(String hostHeader, String mpRoleId, String siteCode, String mpHost, String packageId) {
+        this(hostHeader, mpRoleId, siteCode, mpHost, packageId, 0);
+    }
+
+    /** {@code first}: the number of this process's client 0 (several load processes use disjoint ranges). */
+    LoadRequests(String hostHeader, String mpRoleId, String siteCode, String mpHost, String packageId, int first) {
+        this.first = first;
         this.hostHeader = Objects.requireNonNull(hostHeader, "hostHeader");
         this.prefix = "/CCM_Proxy_MutualAuth/" + Objects.requireNonNull(mpRoleId, "mpRoleId");
         this.siteCode = siteCode == null ? "P01" : siteCode;
@@ -67,7 +74,8 @@ final class LoadRequests {
     }
 
     /** The request of kind {@code k} for client {@code client}; {@code seq} varies what repeats (policy ids). */
-    FullHttpRequest build(LoadKind k, int client, long seq, ByteBufAllocator alloc) {
+    FullHttpRequest build(LoadKind k, int localClient, long seq, ByteBufAllocator alloc) {
+        int client = first + localClient;
         return switch (k) {
             case MPLIST -> get(prefix + "/SMS_MP/.sms_aut?MPLIST", alloc);
             case POLICY -> get(prefix + "/SMS_MP/.sms_pol?" + policyIds[(int) (seq % policyIds.length)]

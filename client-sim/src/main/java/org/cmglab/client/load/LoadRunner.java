@@ -30,9 +30,18 @@ public final class LoadRunner {
     public static int run(LoadOptions o, LoadRun.Target target, List<X509Certificate> roots, ClientCertPool certs,
                           String mpRoleId, String siteCode, String mpHost, String packageId, EventLoopGroup group,
                           PrintStream out, PrintStream progressOut) throws IOException, InterruptedException {
+        return run(o, target, roots, certs, 0, mpRoleId, siteCode, mpHost, packageId, group, out, progressOut);
+    }
+
+    /** As above for clients numbered from {@code first} (their certificates in {@code certs} from index 0). */
+    public static int run(LoadOptions o, LoadRun.Target target, List<X509Certificate> roots, ClientCertPool certs,
+                          int first, String mpRoleId, String siteCode, String mpHost, String packageId,
+                          EventLoopGroup group, PrintStream out, PrintStream progressOut)
+            throws IOException, InterruptedException {
         PoolKeyManager keys = new PoolKeyManager(certs);
         SslContext ssl = clientContext(roots, keys);
-        LoadRequests requests = new LoadRequests(target.hostHeader(), mpRoleId, siteCode, mpHost, packageId);
+        LoadRequests requests = new LoadRequests(target.hostHeader(), mpRoleId, siteCode, mpHost, packageId,
+                first);
         LoadRun run = new LoadRun(o, target, ssl, keys, requests, group, out, progressOut);
         log.info("Load run: {} clients ({} sending) against {}:{}, mix {}, up to {} / {} requests", o.count(),
                 o.senders(), target.serviceName(), target.port(), o.mix(), LoadOptions.format(o.duration()),
