@@ -65,6 +65,10 @@ final class LoadCommand implements Callable<Integer> {
             description = "new connections per second in the connect phase (0 = as fast as possible)")
     int connectRate;
 
+    @Option(names = "--max-connecting", defaultValue = "256", paramLabel = "<N>",
+            description = "connects + TLS handshakes in flight at once (1..256, default ${DEFAULT-VALUE})")
+    int maxConnecting;
+
     @Option(names = "--timeout", defaultValue = "10s", paramLabel = "<10s>",
             description = "per connect, TLS handshake and request (default ${DEFAULT-VALUE})")
     String timeout;
@@ -115,7 +119,7 @@ final class LoadCommand implements Callable<Integer> {
             }
             o = new LoadOptions(count, auth, RequestMix.parse(mix), LoadOptions.parseDuration("--duration", duration),
                     requests, rate, active, connectRate, LoadOptions.parseDuration("--timeout", timeout), json,
-                    null, waitFor, holdUntil, !noProgress);
+                    null, waitFor, holdUntil, !noProgress, maxConnecting);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -47,7 +47,7 @@ public final class W3Driver implements Callable<Integer> {
     @Option(names = "--active", defaultValue = "1000", description = "connections that then send one request (default ${DEFAULT-VALUE})")
     int active;
 
-    @Option(names = "--connect-rate", defaultValue = "400",
+    @Option(names = "--connect-rate", defaultValue = "100",
             description = "new connections per second per load process (default ${DEFAULT-VALUE})")
     int connectRate;
 
@@ -99,9 +99,8 @@ public final class W3Driver implements Callable<Integer> {
                 "connectRatePerProcess", connectRate));
         List<LoadProcess> loads = new ArrayList<>();
         try (LabProcesses lab = new LabProcesses(plan, console)) {
-            lab.startAll();
-            lab.awaitChannel(Duration.ofSeconds(90));
-            JsonNode st = lab.awaitDeployment(Duration.ofSeconds(30));
+            JsonNode st = startLab(lab);
+            lab.awaitChannel(Duration.ofSeconds(180));
             long cmgPid = st.path("instances").path(0).path("pid").asLong(0);
             if (cmgPid <= 0) {
                 throw new IllegalStateException("no pid of CMG instance 0 in the SCP status: " + st);
@@ -168,6 +167,23 @@ public final class W3Driver implements Callable<Integer> {
                 && n.longValue() == 0 ? 0 : 1;
     }
 
+    /**
+     * {@link LabProcesses#startAll()} with patient deadlines (these machines are shared: a component's JVM can take
+     * more than the demo's 30 s to answer /ready); returns the SCP status once the CMG is Ready.
+     */
+    private JsonNode startLab(LabProcesses lab) throws InterruptedException {
+        lab.startAzurite();
+        for (ComponentProcess c : lab.components()) {
+            c.start();
+            c.awaitReady(Duration.ofSeconds(150));
+            console.printf("  started %-26s pid %d%n", c.name(), c.pid());
+            if (c.name().equals(LabPlan.SCP)) {
+                lab.awaitDeployment(Duration.ofSeconds(240));
+            }
+        }
+        return lab.awaitDeployment(Duration.ofSeconds(30));
+    }
+
     private static Map<String, Object> snapshot(long pid) throws IOException, InterruptedException {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("rss", ProcessMemory.rssAfterGcKb(pid));
@@ -219,7 +235,7 @@ public final class W3Driver implements Callable<Integer> {
             List<String> args = new ArrayList<>(List.of("--config", plan.configFile(LabPlan.CLIENT_SIM).toString(),
                     "load", "--count", String.valueOf(count), "--first", String.valueOf(first),
                     "--active", String.valueOf(Math.max(active, 0)), "--requests", String.valueOf(Math.max(active, 1)),
-                    "--duration", "120s", "--timeout", "60s", "--connect-rate", String.valueOf(connectRate),
+                    "--duration", "120s", "--timeout", "60s", "--connect-rate", String.valueOf(connectRate), "--max-connecting", "32",
                     "--threads", "2", "--ca-dir", plan.pkiDir().toString(),
                     "--pool-dir", plan.stateDir().resolve("load-pool").toString(),
                     "--wait-for", work.resolve("go").toString(), "--hold-until", work.resolve("stop").toString(),

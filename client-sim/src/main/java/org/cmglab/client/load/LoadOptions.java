@@ -25,10 +25,11 @@ import java.util.Objects;
  *                       wait); the W3 driver uses it to measure the idle connections first
  * @param holdFile       after the request phase, keep the connections until this file exists (≤ {@link #MAX_WAIT})
  * @param progress       print the one-line progress each second
+ * @param maxConnecting  TCP connects + TLS handshakes in flight at once in the connect phase (1..{@link #MAX_CONNECTING})
  */
 public record LoadOptions(int count, String auth, RequestMix mix, Duration duration, long requests, int rate,
                           int active, int connectRate, Duration timeout, Path jsonFile, Path poolDir, Path waitFile,
-                          Path holdFile, boolean progress) {
+                          Path holdFile, boolean progress, int maxConnecting) {
     public static final int MAX_COUNT = 20_000;
     public static final Duration MAX_DURATION = Duration.ofHours(1);
     public static final long MAX_REQUESTS = 10_000_000L;
@@ -36,7 +37,19 @@ public record LoadOptions(int count, String auth, RequestMix mix, Duration durat
     public static final int MAX_CONNECTING = 256;
     public static final int MAX_RATE = 1_000_000;
 
+    /** With {@link #MAX_CONNECTING} handshakes in flight. */
+    public LoadOptions(int count, String auth, RequestMix mix, Duration duration, long requests, int rate,
+                       int active, int connectRate, Duration timeout, Path jsonFile, Path poolDir, Path waitFile,
+                       Path holdFile, boolean progress) {
+        this(count, auth, mix, duration, requests, rate, active, connectRate, timeout, jsonFile, poolDir, waitFile,
+                holdFile, progress, MAX_CONNECTING);
+    }
+
     public LoadOptions {
+        if (maxConnecting < 1 || maxConnecting > MAX_CONNECTING) {
+            throw new IllegalArgumentException("--max-connecting: " + maxConnecting + " (expected: 1.."
+                    + MAX_CONNECTING + ")");
+        }
         if (count < 1 || count > MAX_COUNT) {
             throw new IllegalArgumentException("--count: " + count + " (expected: 1.." + MAX_COUNT + ")");
         }

@@ -173,7 +173,7 @@ public final class LoadRun {
     // ------------------------------------------------------------------ connect phase
 
     private void connectAll() throws InterruptedException {
-        Semaphore slots = new Semaphore(LoadOptions.MAX_CONNECTING);
+        Semaphore slots = new Semaphore(options.maxConnecting());
         CountDownLatch done = new CountDownLatch(clients.length);
         long interval = options.connectRate() == 0 ? 0 : 1_000_000_000L / options.connectRate();
         long next = System.nanoTime();
