@@ -56,7 +56,7 @@ public record LoadOptions(int count, String auth, RequestMix mix, Duration durat
         Objects.requireNonNull(auth, "auth");
         if (!auth.equals("pki")) {
             throw new IllegalArgumentException("--auth: " + auth + " (expected: pki; token auth in load mode is not"
-                    + " implemented yet, see docs/client-sim-load.md)");
+                    + " implemented yet, see docs/load-mode.md)");
         }
         Objects.requireNonNull(mix, "mix");
         Objects.requireNonNull(duration, "duration");
