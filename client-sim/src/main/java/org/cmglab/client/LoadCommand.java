@@ -107,6 +107,20 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress line each second")
     boolean noProgress;
 
+    /** The CMG address through the lab DNS, tried up to 5 times (a busy lab DNS may miss one 5 s deadline). */
+    static CmgTarget resolve(ClientSimConfig config) {
+        IllegalStateException last = null;
+        for (int attempt = 1; attempt <= 5; attempt++) {
+            try {
+                return CmgTarget.of(config);
+            } catch (IllegalStateException e) {
+                last = e;
+                System.err.println("client-sim load: attempt " + attempt + " of 5: " + e.getMessage());
+            }
+        }
+        throw last;
+    }
+
     @Override
     public Integer call() throws Exception {
         LoadOptions o;
@@ -137,7 +151,7 @@ final class LoadCommand implements Callable<Integer> {
         Path pool = poolDir != null ? poolDir : Path.of(config.stateDir() != null ? config.stateDir()
                 : ".cmglab/client-sim").resolve("load-pool");
         ClientCertPool certs = ClientCertPool.loadOrIssue(LabCa.loadOrCreate(ca), first, count, pool);
-        CmgTarget t = CmgTarget.of(config);
+        CmgTarget t = resolve(config);
         LoadRun.Target target = new LoadRun.Target(t.serviceName(), t.port(), t.remote(), t.sourceAddress());
         String mpHost = config.mpUrl() == null ? t.serviceName() : java.net.URI.create(config.mpUrl()).getHost();
         ComponentRuntime runtime = new ComponentRuntime("client-sim-load", logDir, "CcmMessaging.log", "CcmMessaging",

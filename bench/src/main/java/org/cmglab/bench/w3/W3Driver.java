@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
 @Command(name = "w3", mixinStandardHelpOptions = true,
         description = "W3: N idle client TLS connections on one CMG instance, then some active; RSS per connection.")
 public final class W3Driver implements Callable<Integer> {
-    static final Duration MAX_RUN = Duration.ofMinutes(25);
+    static final Duration MAX_RUN = Duration.ofMinutes(30);
 
     @Option(names = "--clients", defaultValue = "15000", description = "idle connections in all (default ${DEFAULT-VALUE})")
     int clients;
@@ -88,8 +88,11 @@ public final class W3Driver implements Callable<Integer> {
         Path results = out != null ? out : home.resolve("bench/target/w3-results.json");
         Path work = plan.stateDir().resolve("w3");
         Files.createDirectories(work);
-        Files.deleteIfExists(work.resolve("go"));
-        Files.deleteIfExists(work.resolve("stop"));
+        try (var old = Files.list(work)) {
+            for (Path f : (Iterable<Path>) old::iterator) {
+                Files.deleteIfExists(f); // go, stop and the last run's load-<k>.out/.json
+            }
+        }
         plan.materialize();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("workload", "W3 many idle clients");
@@ -98,6 +101,8 @@ public final class W3Driver implements Callable<Integer> {
         r.put("requested", Map.of("clients", clients, "perProcess", perProcess, "active", active,
                 "connectRatePerProcess", connectRate));
         List<LoadProcess> loads = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        r.put("problems", problems);
         try (LabProcesses lab = new LabProcesses(plan, console)) {
             JsonNode st = startLab(lab);
             lab.awaitChannel(Duration.ofSeconds(180));
@@ -123,9 +128,16 @@ public final class W3Driver implements Callable<Integer> {
             int connected = 0;
             int failed = 0;
             for (LoadProcess p : loads) {
-                int[] ready = p.awaitReady(remaining(deadline));
-                connected += ready[0];
-                failed += ready[1];
+                try {
+                    int[] ready = p.awaitReady(remaining(deadline));
+                    connected += ready[0];
+                    failed += ready[1];
+                } catch (IllegalStateException e) {
+                    // a process that died or is late: its clients count as failed, the others are still measured
+                    problems.add(e.getMessage());
+                    failed += p.count;
+                    console.println("W3: " + e.getMessage());
+                }
             }
             double connectSeconds = (System.nanoTime() - t0) / 1e9;
             r.put("connected", connected);
@@ -137,7 +149,11 @@ public final class W3Driver implements Callable<Integer> {
 
             Files.writeString(work.resolve("go"), "go\n");
             for (LoadProcess p : loads) {
-                p.awaitDone(remaining(deadline));
+                try {
+                    p.awaitDone(remaining(deadline));
+                } catch (IllegalStateException e) {
+                    problems.add(e.getMessage());
+                }
             }
             Map<String, Object> afterActive = snapshot(cmgPid);
             mem.put("afterActive", afterActive);
@@ -145,11 +161,18 @@ public final class W3Driver implements Callable<Integer> {
             Files.writeString(work.resolve("stop"), "stop\n");
             List<JsonNode> perProcessResults = new ArrayList<>();
             for (LoadProcess p : loads) {
-                perProcessResults.add(p.awaitResult(remaining(deadline)));
+                try {
+                    perProcessResults.add(p.awaitResult(remaining(deadline)));
+                } catch (IllegalStateException e) {
+                    problems.add(e.getMessage());
+                }
             }
             r.put("memoryKb", mem);
             r.putAll(W3Figures.compute(mem, connected, perProcessResults));
             r.put("loadProcesses", perProcessResults);
+        } catch (RuntimeException e) {
+            problems.add(e.toString());
+            console.println("W3: " + e);
         } finally {
             Files.writeString(work.resolve("go"), "go\n");
             Files.writeString(work.resolve("stop"), "stop\n");
@@ -163,8 +186,8 @@ public final class W3Driver implements Callable<Integer> {
         console.println("W3 results: " + results);
         console.println(W3Figures.summary(r));
         Object errors = r.get("activeErrors");
-        return ((Number) r.getOrDefault("connectFailed", 1)).intValue() == 0 && errors instanceof Number n
-                && n.longValue() == 0 ? 0 : 1;
+        return problems.isEmpty() && ((Number) r.getOrDefault("connectFailed", 1)).intValue() == 0
+                && errors instanceof Number n && n.longValue() == 0 ? 0 : 1;
     }
 
     /**
@@ -217,12 +240,14 @@ public final class W3Driver implements Callable<Integer> {
     /** One client-sim load process and the lines it prints (READY, DONE, RESULT). */
     static final class LoadProcess {
         private final int index;
+        final int count;
         private final Process process;
         private final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
         private final Path outFile;
 
-        private LoadProcess(int index, Process process, Path outFile) {
+        private LoadProcess(int index, int count, Process process, Path outFile) {
             this.index = index;
+            this.count = count;
             this.process = process;
             this.outFile = outFile;
             Thread t = new Thread(this::pump, "w3-load-" + index);
@@ -239,7 +264,7 @@ public final class W3Driver implements Callable<Integer> {
                     "--threads", "2", "--ca-dir", plan.pkiDir().toString(),
                     "--pool-dir", plan.stateDir().resolve("load-pool").toString(),
                     "--wait-for", work.resolve("go").toString(), "--hold-until", work.resolve("stop").toString(),
-                    "--json", work.resolve("load-" + k + ".json").toString(), "--no-progress"));
+                    "--json", work.resolve("load-" + k + ".json").toString()));
             if (active == 0) {
                 // --active 0 would mean "all": a process with no share of the active clients sends one request
                 args.set(args.indexOf("--active") + 1, "1");
@@ -249,7 +274,7 @@ public final class W3Driver implements Callable<Integer> {
             cmd.add(1, "-Xmx768m");
             Path outFile = work.resolve("load-" + k + ".out");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            return new LoadProcess(k, pb.start(), outFile);
+            return new LoadProcess(k, count, pb.start(), outFile);
         }
 
         private void pump() {
