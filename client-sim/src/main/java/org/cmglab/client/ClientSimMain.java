@@ -21,7 +21,8 @@ import picocli.CommandLine.ParentCommand;
  */
 @Command(name = "client-sim", mixinStandardHelpOptions = true, subcommands = {ClientSimMain.Mplist.class,
         LifecycleCommands.Register.class, LifecycleCommands.Policy.class, LifecycleCommands.Location.class,
-        LifecycleCommands.Lifecycle.class, TokenCommand.class, ProbeCommandLine.class, ContentCommand.class},
+        LifecycleCommands.Lifecycle.class, TokenCommand.class, ProbeCommandLine.class, ContentCommand.class,
+        LoadCommand.class},
         description = "Simulated ConfigMgr client talking to the CMG.")
 public final class ClientSimMain implements Callable<Integer> {
     static final int USAGE = 2;

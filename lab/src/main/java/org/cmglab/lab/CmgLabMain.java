@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
         description = "CMG Lab: an emulator of Configuration Manager's cloud management gateway.",
         subcommands = {CmgLabMain.Demo.class, CmgLabMain.Plan.class, CommandLine.HelpCommand.class,
                 UpDownCommands.Up.class, UpDownCommands.Status.class, UpDownCommands.Down.class, FaultCommand.class,
-                UpDownCommands.Serve.class, DashboardCommand.class, AnalyzeCommand.class})
+                UpDownCommands.Serve.class, DashboardCommand.class, AnalyzeCommand.class,
+                ClientsCommand.class})
 public final class CmgLabMain implements Callable<Integer> {
 
     public static final int EXIT_OK = 0;

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# W3 (issue 8): 15,000 idle client TLS connections on one CMG instance, then 1,000 active.
+# Usage: bench/w3.sh [--clients N] [--per-process N] [--active N] [--net N] [--out FILE]
+# Builds what is missing, then runs org.cmglab.bench.w3.W3Driver with the bench module's class path.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ ! -f bench/target/classpath.txt || ! -f client-sim/target/client-sim.jar ]]; then
+  ./mvnw -q -B -DskipTests package
+fi
+exec java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" org.cmglab.bench.w3.W3Driver "$@"
