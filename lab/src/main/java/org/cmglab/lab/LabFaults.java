@@ -470,7 +470,10 @@ public final class LabFaults {
         try {
             lab.adminPost(at, pathAndQuery);
         } catch (IOException e) {
-            throw new IllegalStateException(e.getMessage(), e);
+            // adminPost names the call for a non-200; a refused or timed-out connection has no such message
+            String m = e.getMessage() != null && e.getMessage().startsWith("POST ") ? e.getMessage()
+                    : "POST http://" + at + pathAndQuery + ": " + e;
+            throw new IllegalStateException(m, e);
         }
     }
 }
