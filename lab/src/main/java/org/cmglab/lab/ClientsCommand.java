@@ -118,10 +118,7 @@ final class ClientsCommand implements Callable<Integer> {
 
     /** The running lab's plan: its recorded {@code cmglab up} options, in the state folder it was found in. */
     static LabPlan planOf(RunningLab running, Path stateDir) {
-        Holder h = new Holder();
-        new CommandLine(h).setUnmatchedArgumentsAllowed(true).parseArgs(running.options().toArray(String[]::new));
-        h.lab.state = stateDir;
-        return h.lab.toPlan();
+        return LabCommands.plan(running, stateDir);
     }
 
     /** {@code java -jar client-sim.jar --config <client-sim.json> load --count N ... --ca-dir <pki>}. */
@@ -164,12 +161,5 @@ final class ClientsCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("--duration: " + text + " (expected: e.g. 30s, 2m, 1h)");
         }
-    }
-
-    /** Parses a lab's recorded options. */
-    @Command(name = "up")
-    static final class Holder {
-        @Mixin
-        CmgLabMain.LabOptions lab = new CmgLabMain.LabOptions();
     }
 }

@@ -76,7 +76,10 @@ final class LabCommands {
         /** Parses {@code args} (e.g. {@link RunningLab#options()}) into these options. */
         static UpOptions parse(List<String> args) {
             UpOptions o = new UpOptions();
-            new CommandLine(o).parseArgs(args.toArray(String[]::new));
+            CommandLine cl = new CommandLine(o);
+            cl.setUnmatchedArgumentsAllowed(true);
+            cl.setUnmatchedOptionsArePositionalParams(true);
+            cl.parseArgs(args.toArray(String[]::new));
             return o;
         }
     }
@@ -118,6 +121,22 @@ final class LabCommands {
     /** The plan of a running lab (its {@code up} options parsed again). */
     static LabPlan plan(RunningLab lab) {
         return UpOptions.parse(lab.options()).topology().plan();
+    }
+
+    /**
+     * The plan of a running lab found in {@code stateDir}: its {@code up} options parsed again (unknown ones ignored),
+     * that state folder, its recorded net and port offset.
+     */
+    static LabPlan plan(RunningLab lab, Path stateDir) {
+        UpOptions o = UpOptions.parse(lab.options());
+        o.lab.state = stateDir;
+        if (lab.net() > 0) {
+            o.lab.net = lab.net(); // what the supervisor recorded wins over its options
+        }
+        if (lab.portOffset() >= 0) {
+            o.lab.portOffset = lab.portOffset();
+        }
+        return o.topology().plan();
     }
 
     /** An admin POST to the running lab's supervisor, through {@link LabProcesses#adminPost} (the one POST path). */

@@ -42,9 +42,9 @@ public final class LabSession implements AutoCloseable {
             return Optional.empty();
         }
         RunningLab lab = found.get();
-        UpOptions o = UpOptions.parse(lab.options());
-        LabPlan plan = o.toPlan(stateDir, lab.net(), lab.portOffset());
-        String auth = checkAuth(authOverride != null ? authOverride : o.auth != null ? o.auth : "pki");
+        LabCommands.UpOptions o = LabCommands.UpOptions.parse(lab.options());
+        LabPlan plan = LabCommands.plan(lab, stateDir);
+        String auth = checkAuth(authOverride != null ? authOverride : o.auth);
         java.time.Instant since;
         try {
             since = java.time.Instant.parse(lab.startedAt());
@@ -113,36 +113,4 @@ public final class LabSession implements AutoCloseable {
 
     /** How long the demo and the analyzer wait for one client-sim run. */
     public static final Duration CLIENT_TIMEOUT = LabProcesses.CLIENT_TIMEOUT;
-
-    /**
-     * The {@code cmglab up} options recorded in {@code lab.json} that choose the plan; any other option (e.g.
-     * {@code --proxy}) is ignored here.
-     */
-    @CommandLine.Command(name = "up-options")
-    static final class UpOptions {
-        @CommandLine.Option(names = "--net") Integer net;
-        @CommandLine.Option(names = "--port-offset") Integer portOffset;
-        @CommandLine.Option(names = "--state") Path state;
-        @CommandLine.Option(names = "--cloud") String cloud = "public";
-        @CommandLine.Option(names = "--deployment") String deployment = "scaleset";
-        @CommandLine.Option(names = "--instances") int instances = 1;
-        @CommandLine.Option(names = "--auth") String auth;
-
-        static UpOptions parse(List<String> options) {
-            UpOptions o = new UpOptions();
-            CommandLine cl = new CommandLine(o);
-            cl.setUnmatchedArgumentsAllowed(true);
-            cl.setUnmatchedOptionsArePositionalParams(true);
-            cl.parseArgs(options.toArray(String[]::new));
-            return o;
-        }
-
-        /** The plan of the running lab; its recorded net and port offset win over the options. */
-        LabPlan toPlan(Path stateDir, int labNet, int labPortOffset) {
-            return LabPlan.builder().stateDir(stateDir).net(labNet > 0 ? labNet : net != null ? net : LabPlan.DEFAULT_NET)
-                    .portOffset(labPortOffset >= 0 ? labPortOffset : portOffset != null ? portOffset
-                            : LabPlan.defaultPortOffset())
-                    .cloud(cloud).classic("classic".equalsIgnoreCase(deployment)).instances(instances).build();
-        }
-    }
 }
