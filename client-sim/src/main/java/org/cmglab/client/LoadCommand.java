@@ -104,6 +104,11 @@ final class LoadCommand implements Callable<Integer> {
             description = "number of this process's first client (several load processes use disjoint ranges)")
     int first;
 
+    @Option(names = "--connect-to", paramLabel = "<loopback address>",
+            description = "connect to this address instead of the one the CMG service name resolves to (SNI, name"
+                    + " check and Host stay the service name), e.g. one instance's front door past the load balancer")
+    String connectTo;
+
     @Option(names = "--no-progress", description = "no progress line each second")
     boolean noProgress;
 
@@ -152,7 +157,16 @@ final class LoadCommand implements Callable<Integer> {
                 : ".cmglab/client-sim").resolve("load-pool");
         ClientCertPool certs = ClientCertPool.loadOrIssue(LabCa.loadOrCreate(ca), first, count, pool);
         CmgTarget t = resolve(config);
-        LoadRun.Target target = new LoadRun.Target(t.serviceName(), t.port(), t.remote(), t.sourceAddress());
+        java.net.InetSocketAddress remote = t.remote();
+        if (connectTo != null) {
+            try {
+                org.cmglab.proto.config.Loopback.require(connectTo, "--connect-to");
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            remote = new java.net.InetSocketAddress(connectTo, t.port());
+        }
+        LoadRun.Target target = new LoadRun.Target(t.serviceName(), t.port(), remote, t.sourceAddress());
         String mpHost = config.mpUrl() == null ? t.serviceName() : java.net.URI.create(config.mpUrl()).getHost();
         ComponentRuntime runtime = new ComponentRuntime("client-sim-load", logDir, "CcmMessaging.log", "CcmMessaging",
                 threads);

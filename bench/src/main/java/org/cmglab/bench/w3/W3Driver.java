@@ -63,6 +63,11 @@ public final class W3Driver implements Callable<Integer> {
     @Option(names = "--out", description = "results JSON (default: bench/target/w3-results.json)")
     Path out;
 
+    @Option(names = "--via-load-balancer",
+            description = "connect through the lab's load balancer VIP (a TCP proxy holding 2 descriptors per client:"
+                    + " at most ~10,000 clients) instead of straight to the instance's front door")
+    boolean viaLoadBalancer;
+
     PrintStream console = System.out;
 
     public static void main(String[] args) {
@@ -98,6 +103,8 @@ public final class W3Driver implements Callable<Integer> {
         r.put("workload", "W3 many idle clients");
         r.put("startedAt", Instant.now().toString());
         r.put("machine", machine());
+        r.put("path", viaLoadBalancer ? "client -> load balancer VIP -> CMG instance" : "client -> CMG instance front"
+                + " door (past the load balancer)");
         r.put("requested", Map.of("clients", clients, "perProcess", perProcess, "active", active,
                 "connectRatePerProcess", connectRate));
         List<LoadProcess> loads = new ArrayList<>();
@@ -123,7 +130,8 @@ public final class W3Driver implements Callable<Integer> {
                 int first = k * perProcess;
                 int count = Math.min(perProcess, clients - first);
                 int act = (int) ((long) active * (first + count) / clients - (long) active * first / clients);
-                loads.add(LoadProcess.start(plan, work, k, first, count, act, connectRate));
+                loads.add(LoadProcess.start(plan, work, k, first, count, act, connectRate,
+                        viaLoadBalancer ? null : plan.cmgAddress(0)));
             }
             int connected = 0;
             int failed = 0;
@@ -255,8 +263,8 @@ public final class W3Driver implements Callable<Integer> {
             t.start();
         }
 
-        static LoadProcess start(LabPlan plan, Path work, int k, int first, int count, int active, int connectRate)
-                throws IOException {
+        static LoadProcess start(LabPlan plan, Path work, int k, int first, int count, int active, int connectRate,
+                                 String connectToOrNull) throws IOException {
             List<String> args = new ArrayList<>(List.of("--config", plan.configFile(LabPlan.CLIENT_SIM).toString(),
                     "load", "--count", String.valueOf(count), "--first", String.valueOf(first),
                     "--active", String.valueOf(Math.max(active, 0)), "--requests", String.valueOf(Math.max(active, 1)),
@@ -265,6 +273,9 @@ public final class W3Driver implements Callable<Integer> {
                     "--pool-dir", plan.stateDir().resolve("load-pool").toString(),
                     "--wait-for", work.resolve("go").toString(), "--hold-until", work.resolve("stop").toString(),
                     "--json", work.resolve("load-" + k + ".json").toString()));
+            if (connectToOrNull != null) {
+                args.addAll(List.of("--connect-to", connectToOrNull));
+            }
             if (active == 0) {
                 // --active 0 would mean "all": a process with no share of the active clients sends one request
                 args.set(args.indexOf("--active") + 1, "1");
