@@ -64,11 +64,16 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--net", paramLabel = "N", description = "second octet of the lab addresses (default: random 150..249)")
     Integer net;
 
-    @Option(names = "--port-offset", paramLabel = "N", description = "port offset of the lab and the baselines (default ${DEFAULT-VALUE})")
-    int portOffset = LabPlan.UNPRIVILEGED_PORT_OFFSET;
+    @Option(names = "--port-offset", paramLabel = "N",
+            description = "port offset of the lab and the baselines (default: 0 as root, else 20000, as the lab's)")
+    int portOffset = LabPlan.defaultPortOffset();
 
     @Option(names = "--out", paramLabel = "DIR", description = "results folder (default <home>/bench/results)")
     Path outDir;
+
+    @Option(names = "--ready-timeout", paramLabel = "SECONDS",
+            description = "how long each lab component may take to become ready (default ${DEFAULT-VALUE})")
+    int readyTimeoutSeconds = 120;
 
     @Option(names = "--keep-work", description = "keep the temporary folder (lab state, configs, tool logs)")
     boolean keepWork;
@@ -170,8 +175,8 @@ public final class BenchMain implements Callable<Integer> {
             try {
                 lab.startAzurite();
                 long tAzurite = System.nanoTime();
-                lab.startAll();
-                lab.awaitChannel(LabProcesses.READY_TIMEOUT);
+                startAll(lab);
+                lab.awaitChannel(readyTimeout());
                 double total = (System.nanoTime() - t0) / 1e9;
                 double withoutAzurite = (System.nanoTime() - tAzurite) / 1e9;
                 report.samples("W6").add("lab", Map.of("seconds", total, "secondsWithoutAzurite", withoutAzurite));
@@ -191,6 +196,25 @@ public final class BenchMain implements Callable<Integer> {
         }
     }
 
+    private Duration readyTimeout() {
+        return Duration.ofSeconds(readyTimeoutSeconds);
+    }
+
+    /**
+     * {@link LabProcesses#startAll()} with the harness's own ready timeout: on a machine shared with other work a
+     * component JVM may need longer than the lab's 30 s (the W6 figure says how long it really took).
+     */
+    private void startAll(LabProcesses lab) throws InterruptedException {
+        lab.startAzurite();
+        for (org.cmglab.lab.ComponentProcess c : lab.components()) {
+            c.start();
+            c.awaitReady(readyTimeout());
+            if (c.name().equals(LabPlan.SCP)) {
+                lab.awaitDeployment(readyTimeout().plus(LabProcesses.DEPLOY_TIMEOUT));
+            }
+        }
+    }
+
     private int measureWith(LabProcesses lab, LabPlan plan, Path work, BenchReport report, Duration run, Duration warmup)
             throws Exception {
         // ---- the CCM token, fetched once by client-sim (Entra device token → CCM_STS through the CMG)
@@ -200,6 +224,7 @@ public final class BenchMain implements Callable<Integer> {
 
         Curl curl = new Curl(work.resolve("curl"), plan.rootCertFile());
         Wrk wrk = new Wrk(work.resolve("wrk"));
+        H2load h2 = new H2load(work.resolve("h2load"));
         Map<String, Target> targets = new LinkedHashMap<>();
         targets.put("direct", new Target("direct", plan.mpAddress(), plan.mp().port(), LabPlan.MP_FQDN, ""));
         targets.put("cmg", new Target("cmg", plan.vipAddress(), plan.port(443), LabPlan.SERVICE_NAME,
@@ -236,7 +261,7 @@ public final class BenchMain implements Callable<Integer> {
                     targets.remove("ssh");
                 }
             }
-            return runWorkloads(lab, plan, work, report, run, warmup, token, deviceId, curl, wrk, targets);
+            return runWorkloads(lab, plan, work, report, run, warmup, token, deviceId, curl, wrk, h2, targets);
         } finally {
             for (int i = baselines.size() - 1; i >= 0; i--) {
                 baselines.get(i).close();
@@ -255,7 +280,7 @@ public final class BenchMain implements Callable<Integer> {
 
     private int runWorkloads(LabProcesses lab, LabPlan plan, Path work, BenchReport report, Duration run,
                              Duration warmup, String token, String deviceId, Curl curl, Wrk wrk,
-                             Map<String, Target> targets) throws Exception {
+                             H2load h2, Map<String, Target> targets) throws Exception {
         boolean complete = true;
         Map<String, String> auth = new LinkedHashMap<>();
         auth.put("Authorization", "Bearer " + token);
@@ -290,19 +315,19 @@ public final class BenchMain implements Callable<Integer> {
         // ---- warm-up (the JIT of every hop), then W1 and W4 interleaved per round and path
         if (workloads.contains("W1") || workloads.contains("W4")) {
             for (Target t : w1Targets.values()) {
-                wrk.run(w1Request(t, w1Headers, w1Body), connections, warmup);
+                h2.run(w1Request(t, w1Headers, w1Body), connections, warmup);
             }
             out.printf("    warm-up: %d s of W1 per path%n", warmup.toSeconds());
             for (int r = 1; r <= runs; r++) {
                 for (Target t : w1Targets.values()) {
                     if (workloads.contains("W1")) {
-                        Wrk.Summary s = wrk.run(w1Request(t, w1Headers, w1Body), connections, run);
+                        Wrk.Summary s = h2.run(w1Request(t, w1Headers, w1Body), connections, run);
                         report.samples("W1").add(t.name(), sample(s));
                         print("W1", r, t.name(), s);
                         complete &= s.errors() == 0;
                     }
                     if (workloads.contains("W4") && (!quick || t.name().equals("cmg"))) {
-                        complete &= headOfLine(report, curl, wrk, t, auth, w1Headers, w1Body, r, run);
+                        complete &= headOfLine(report, curl, h2, t, auth, w1Headers, w1Body, r, run);
                     }
                 }
             }
@@ -369,7 +394,7 @@ public final class BenchMain implements Callable<Integer> {
     }
 
     /** W4: W1 on {@code t} while one client downloads 64 MiB slowly (2 MB/s) through the same path. */
-    private boolean headOfLine(BenchReport report, Curl curl, Wrk wrk, Target t, Map<String, String> auth,
+    private boolean headOfLine(BenchReport report, Curl curl, H2load h2, Target t, Map<String, String> auth,
                                Map<String, String> w1Headers, byte[] w1Body, int r, Duration run) throws Exception {
         String path = "/SMS_DP_SMSPKG$/" + PACKAGE_W1 + "/lab-" + (BULK_BYTES >> 20) + "MiB.bin";
         try (Tool slow = curl.startSlow(t.namedUrl(path), t.address(), auth, 2_000_000)) {
@@ -378,7 +403,7 @@ public final class BenchMain implements Callable<Integer> {
                 report.samples("W4").fail(t.name(), "the slow download ended early: " + Tool.tail(slow.outFile(), 3));
                 return false;
             }
-            Wrk.Summary s = wrk.run(w1Request(t, w1Headers, w1Body), connections, run);
+            Wrk.Summary s = h2.run(w1Request(t, w1Headers, w1Body), connections, run);
             boolean stillDownloading = slow.isAlive();
             Map<String, Double> m = new LinkedHashMap<>(sample(s));
             m.put("slowDownloadAlive", stillDownloading ? 1.0 : 0.0);

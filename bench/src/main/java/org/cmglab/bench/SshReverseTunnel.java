@@ -84,7 +84,8 @@ final class SshReverseTunnel implements AutoCloseable {
         Files.copy(dir.resolve("client_ed25519.pub"), dir.resolve("authorized_keys"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         String hostPub = Files.readString(dir.resolve("host_ed25519.pub")).strip();
-        Files.writeString(dir.resolve("known_hosts"), "[" + sshdAt.address() + "]:" + sshdAt.port() + " " + hostPub + "\n");
+        String knownAs = sshdAt.port() == 22 ? sshdAt.address() : "[" + sshdAt.address() + "]:" + sshdAt.port();
+        Files.writeString(dir.resolve("known_hosts"), knownAs + " " + hostPub + "\n");
         Path conf = dir.resolve("sshd_config");
         Files.writeString(conf, sshdConfig(dir, sshdAt));
         if (isRoot()) {
