@@ -79,6 +79,8 @@ public final class BenchMain implements Callable<Integer> {
     boolean keepWork;
 
     private PrintStream out = System.out;
+    /** CPU of every process on the way (lab components, CMG instance, Azurite, nginx, sshd/ssh); set once they run. */
+    private CpuMeter cpu = new CpuMeter(Map.of());
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new BenchMain()).execute(args));
@@ -261,12 +263,58 @@ public final class BenchMain implements Callable<Integer> {
                     targets.remove("ssh");
                 }
             }
+            cpu = new CpuMeter(processes(lab, baselines));
             return runWorkloads(lab, plan, work, report, run, warmup, token, deviceId, curl, wrk, h2, targets);
         } finally {
             for (int i = baselines.size() - 1; i >= 0; i--) {
                 baselines.get(i).close();
             }
         }
+    }
+
+    /** pid → name of every process on the way, children included (nginx workers, sshd's session process). */
+    static Map<String, Long> processes(LabProcesses lab, List<AutoCloseable> baselines) {
+        Map<Long, String> byPid = new LinkedHashMap<>();
+        for (org.cmglab.lab.ComponentProcess c : lab.components()) {
+            if (c.process() != null) {
+                byPid.put(c.pid(), c.name());
+            }
+        }
+        for (ProcessHandle h : lab.processHandles()) {
+            if (!byPid.containsKey(h.pid()) && h.isAlive()) {
+                String cmd = String.join(" ", h.info().arguments().orElse(new String[0]));
+                byPid.put(h.pid(), cmd.contains("cmg-service") ? "cmg-service" : cmd.contains("azurite") ? "azurite"
+                        : "other");
+            }
+        }
+        for (AutoCloseable b : baselines) {
+            if (b instanceof NginxFrontDoor n) {
+                byPid.put(n.pid(), "nginx");
+            } else if (b instanceof SshReverseTunnel t) {
+                byPid.put(t.pids().get(0), "sshd");
+                byPid.put(t.pids().get(1), "ssh");
+            }
+        }
+        Map<String, Long> out = new LinkedHashMap<>();
+        byPid.forEach((pid, name) -> {
+            out.put(name + "#" + pid, pid);
+            ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> out.put(name + "#" + d.pid(), d.pid())));
+        });
+        return out;
+    }
+
+    /** Runs {@code load} and adds the CPU µs per request of every process (summed per name) to its sample. */
+    private Map<String, Double> withCpu(java.util.concurrent.Callable<Wrk.Summary> load, java.util.function.Consumer<Wrk.Summary> seen)
+            throws Exception {
+        Map<String, Double> before = cpu.read();
+        Wrk.Summary s = load.call();
+        Map<String, Double> after = cpu.read();
+        seen.accept(s);
+        Map<String, Double> m = new LinkedHashMap<>(sample(s));
+        Map<String, Double> per = new LinkedHashMap<>();
+        CpuMeter.perRequest(before, after, s.requests()).forEach((k, v) -> per.merge(k.replaceAll("#\\d+$", ""), v, Double::sum));
+        m.putAll(per);
+        return m;
     }
 
     private void failPath(BenchReport report, String path, String why) {
@@ -314,20 +362,40 @@ public final class BenchMain implements Callable<Integer> {
 
         // ---- warm-up (the JIT of every hop), then W1 and W4 interleaved per round and path
         if (workloads.contains("W1") || workloads.contains("W4")) {
-            for (Target t : w1Targets.values()) {
-                h2.run(w1Request(t, w1Headers, w1Body), connections, warmup);
+            for (Target t : List.copyOf(w1Targets.values())) {
+                try {
+                    h2.run(w1Request(t, w1Headers, w1Body), connections, warmup);
+                } catch (RuntimeException e) {
+                    complete = false;
+                    out.printf("    W1 warm-up %-6s FAILED: %s%n", t.name(), e.getMessage());
+                    report.samples("W1").fail(t.name(), "warm-up: " + e.getMessage());
+                    w1Targets.remove(t.name());
+                }
             }
             out.printf("    warm-up: %d s of W1 per path%n", warmup.toSeconds());
             for (int r = 1; r <= runs; r++) {
                 for (Target t : w1Targets.values()) {
                     if (workloads.contains("W1")) {
-                        Wrk.Summary s = h2.run(w1Request(t, w1Headers, w1Body), connections, run);
-                        report.samples("W1").add(t.name(), sample(s));
-                        print("W1", r, t.name(), s);
-                        complete &= s.errors() == 0;
+                        try {
+                            int round = r;
+                            Map<String, Double> m = withCpu(() -> h2.run(w1Request(t, w1Headers, w1Body), connections,
+                                    run), s -> print("W1", round, t.name(), s));
+                            report.samples("W1").add(t.name(), m);
+                            complete &= m.get("errors") == 0;
+                        } catch (RuntimeException e) {
+                            complete = false;
+                            out.printf("W1  run %d %-6s FAILED: %s%n", r, t.name(), e.getMessage());
+                            report.samples("W1").fail(t.name(), e.getMessage());
+                        }
                     }
                     if (workloads.contains("W4") && (!quick || t.name().equals("cmg"))) {
-                        complete &= headOfLine(report, curl, h2, t, auth, w1Headers, w1Body, r, run);
+                        try {
+                            complete &= headOfLine(report, curl, h2, t, auth, w1Headers, w1Body, r, run);
+                        } catch (RuntimeException e) {
+                            complete = false;
+                            out.printf("W4  run %d %-6s FAILED: %s%n", r, t.name(), e.getMessage());
+                            report.samples("W4").fail(t.name(), e.getMessage());
+                        }
                     }
                 }
             }
@@ -453,10 +521,10 @@ public final class BenchMain implements Callable<Integer> {
         wrk.run(req, connections, warmup);
         boolean ok = true;
         for (int r = 1; r <= runs; r++) {
-            Wrk.Summary s = wrk.run(req, connections, run);
-            report.samples("W5").add("cmg", sample(s));
-            print("W5", r, "cmg", s);
-            ok &= s.errors() == 0;
+            int round = r;
+            Map<String, Double> m = withCpu(() -> wrk.run(req, connections, run), s -> print("W5", round, "cmg", s));
+            report.samples("W5").add("cmg", m);
+            ok &= m.get("errors") == 0;
         }
         return ok;
     }

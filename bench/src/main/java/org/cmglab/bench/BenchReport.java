@@ -160,9 +160,44 @@ final class BenchReport {
                     .append(g.value().isPresent() ? fmt(g.value().getAsDouble()) : "—").append(" | ").append(g.op())
                     .append(' ').append(fmt(g.target())).append(g.unit()).append(" | ").append(g.verdict()).append(" |\n");
         }
+        b.append(cpuTable());
         b.append("\n| context ratio (same run) | value |\n|---|---|\n");
         contextRatios().forEach((k, v) -> b.append("| ").append(k).append(" | ")
                 .append(v == null ? "—" : fmt((Double) v)).append(" |\n"));
+        return b.toString();
+    }
+
+    /** CPU µs per request of each process on the way (medians), for the request workloads. */
+    String cpuTable() {
+        StringBuilder b = new StringBuilder();
+        for (String w : List.of("W1", "W5")) {
+            Samples s = workloads.get(w);
+            if (s == null) {
+                continue;
+            }
+            java.util.Set<String> procs = new java.util.TreeSet<>();
+            s.runs().values().forEach(runs -> runs.forEach(m -> m.keySet().stream()
+                    .filter(k -> k.startsWith("cpuUs.")).forEach(procs::add)));
+            if (procs.isEmpty()) {
+                continue;
+            }
+            b.append("\n| ").append(w).append(" CPU µs per request |");
+            procs.forEach(p -> b.append(' ').append(p.substring("cpuUs.".length())).append(" |"));
+            b.append(" total |\n|---|").append("---|".repeat(procs.size() + 1)).append('\n');
+            for (String path : ordered(s)) {
+                if (!s.runs().containsKey(path)) {
+                    continue;
+                }
+                b.append("| ").append(path).append(" |");
+                double total = 0;
+                for (String p : procs) {
+                    double v = s.median(path, p).orElse(0);
+                    total += v;
+                    b.append(' ').append(v < 0.5 ? "" : fmt(v)).append(" |");
+                }
+                b.append(' ').append(fmt(total)).append(" |\n");
+            }
+        }
         return b.toString();
     }
 

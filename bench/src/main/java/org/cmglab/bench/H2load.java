@@ -92,7 +92,10 @@ final class H2load {
             Tool.Result res = Tool.run("h2load", command(r, connections, duration, body, log), dir.resolve("h2load.out"),
                     duration.plusSeconds(40), Map.of());
             if (res.timedOut()) {
-                throw new IllegalStateException("h2load did not finish within " + duration.plusSeconds(40).toSeconds() + " s");
+                long connects = res.output().lines().filter(l -> l.contains("Falling back to HTTP/1.1")).count();
+                long logged = Files.exists(log) ? Files.lines(log).count() : 0;
+                throw new IllegalStateException("h2load did not finish within " + duration.plusSeconds(40).toSeconds()
+                        + " s (" + connects + " TLS connections made, " + logged + " requests logged)");
             }
             if (res.exit() != 0) {
                 throw new IllegalStateException("h2load exited with " + res.exit() + ":\n" + res.output());
