@@ -75,6 +75,10 @@ public final class BenchMain implements Callable<Integer> {
             description = "how long each lab component may take to become ready (default ${DEFAULT-VALUE})")
     int readyTimeoutSeconds = 120;
 
+    @Option(names = "--start-attempts", paramLabel = "N",
+            description = "lab start-ups that may fail before the harness gives up (default ${DEFAULT-VALUE})")
+    int startAttempts = 3;
+
     @Option(names = "--keep-work", description = "keep the temporary folder (lab state, configs, tool logs)")
     boolean keepWork;
 
@@ -191,8 +195,8 @@ public final class BenchMain implements Callable<Integer> {
                 report.meta.put("failedStartups", failedStarts);
                 out.println("    start-up failed (" + failedStarts + "): " + e.getMessage() + " (see "
                         + work.resolve("lab.out") + ")");
-                if (failedStarts >= 2) {
-                    out.println("FAILED to start the lab twice; giving up");
+                if (failedStarts >= startAttempts) {
+                    out.println("FAILED to start the lab " + failedStarts + " times; giving up");
                     return 3;
                 }
                 i--; // try this start-up again: on a busy machine a component may miss its own timeouts

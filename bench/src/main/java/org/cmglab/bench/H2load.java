@@ -90,11 +90,11 @@ final class H2load {
         Path log = dir.resolve("requests-" + n + ".tsv");
         try {
             Tool.Result res = Tool.run("h2load", command(r, connections, duration, body, log), dir.resolve("h2load.out"),
-                    duration.plusSeconds(40), Map.of());
+                    duration.plusSeconds(90), Map.of());
             if (res.timedOut()) {
                 long connects = res.output().lines().filter(l -> l.contains("Falling back to HTTP/1.1")).count();
                 long logged = Files.exists(log) ? Files.lines(log).count() : 0;
-                throw new IllegalStateException("h2load did not finish within " + duration.plusSeconds(40).toSeconds()
+                throw new IllegalStateException("h2load did not finish within " + duration.plusSeconds(90).toSeconds()
                         + " s (" + connects + " TLS connections made, " + logged + " requests logged)");
             }
             if (res.exit() != 0) {
