@@ -23,6 +23,14 @@ class WrkTest {
     }
 
     @Test
+    void aRunWithoutACompletedRequestIsAnError() {
+        Wrk.Summary none = Wrk.Summary.parse("BENCH_JSON {\"requests\":0,\"durationUs\":3000000,\"bytes\":0,"
+                + "\"p50Us\":0,\"p90Us\":0,\"p99Us\":0,\"maxUs\":0,\"meanUs\":0.0,\"errConnect\":0,\"errRead\":0,"
+                + "\"errWrite\":0,\"errStatus\":0,\"errTimeout\":0}");
+        assertThat(BenchMain.sample(none)).containsEntry("errors", 1.0);
+    }
+
+    @Test
     void noSummaryIsAnError() {
         assertThatThrownBy(() -> Wrk.Summary.parse("unable to connect to 127.1.3.10:20443 Connection refused"))
                 .hasMessageContaining("no BENCH_JSON");
