@@ -57,9 +57,11 @@ public final class ServerAuthGate {
     private final SiteTokenService siteTokens;
     private final EntraTokenVerifier entra;
     private final TokenAuthConfig config;
+    private final VerifiedTokenCache verified;
 
     public ServerAuthGate(SiteTokenService siteTokens, EntraTokenVerifier entraOrNull, TokenAuthConfig config) {
         this.siteTokens = Objects.requireNonNull(siteTokens, "siteTokens");
+        this.verified = new VerifiedTokenCache(siteTokens);
         this.entra = entraOrNull;
         this.config = Objects.requireNonNull(config, "config");
     }
@@ -125,6 +127,10 @@ public final class ServerAuthGate {
         } catch (SiteTokenException e) {
             return Decision.refuse("token", e.getMessage());
         }
+        SiteToken known = verified.lookup(token, use); // verified before: only its times and type are checked again
+        if (known != null) {
+            return Decision.accept(label(known));
+        }
         if (!isSiteIssued(token)) {
             if (use != TokenUse.STS) {
                 return Decision.refuse("Entra token", "an Entra ID token is accepted only on CCM_STS (this is " + use
@@ -141,7 +147,7 @@ public final class ServerAuthGate {
             }
         }
         try {
-            SiteToken t = siteTokens.verify(token, use);
+            SiteToken t = verified.verify(token, use);
             return Decision.accept(label(t));
         } catch (SiteTokenException e) {
             return Decision.refuse("site token", e.exceptionName() + ": " + e.getMessage());
