@@ -53,9 +53,15 @@ final class DashboardCommand implements Callable<Integer> {
             out.println("cmglab: " + e.getMessage());
             return CmgLabMain.EXIT_START_FAILED;
         }
+        CountDownLatch closed = new CountDownLatch(1);
+        // Ctrl-C: let the serving thread close the server (bounded), and wait for it a little
         Thread hook = new Thread(() -> {
             stop.countDown();
-            server.close();
+            try {
+                closed.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }, "dashboard-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("CMG Lab live data-flow page: " + server.url());
@@ -66,6 +72,7 @@ final class DashboardCommand implements Callable<Integer> {
             stop.await();
         } finally {
             server.close();
+            closed.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {

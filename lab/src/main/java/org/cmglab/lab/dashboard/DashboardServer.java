@@ -132,12 +132,18 @@ public final class DashboardServer implements AutoCloseable {
             tailer.close();
             tailer = null;
         }
+        // bounded waits: close() also runs from shutdown hooks (Ctrl-C), where a wait without end would keep the
+        // JVM from exiting
         if (server != null) {
-            server.close().syncUninterruptibly();
+            if (!server.close().awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+                log.warn("the data-flow page's listener did not close within 5 s");
+            }
             server = null;
         }
         if (group != null) {
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            if (!group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+                log.warn("the data-flow page's event loop did not stop within 5 s");
+            }
             group = null;
         }
         if (status != null) {
