@@ -180,7 +180,8 @@ class FaultMatrixE2ETest {
     void gracefulStopOfOneCmgInstance() throws Exception {
         full();
         String old = channelId(1);
-        run(new Fault("graceful stop of one CMG instance", "SIGTERM instance 1 of 2 (drain); relaunched after it exited",
+        run(new Fault("graceful stop of one CMG instance",
+                "SIGTERM instance 1 of 2 (drain); relaunched after it exited",
                 "connection point sees the channel close") {
             void inject() throws Exception {
                 ProcessHandle h = instances.get(1);
@@ -358,7 +359,8 @@ class FaultMatrixE2ETest {
 
             boolean restored() throws Exception {
                 long t = System.nanoTime();
-                return E2eLab.Client.vipGet(plan, E2eLab.MPLIST).status() == 200 && System.nanoTime() - t < 1_000_000_000L;
+                return E2eLab.Client.vipGet(plan, E2eLab.MPLIST).status() == 200
+                        && System.nanoTime() - t < 1_000_000_000L;
             }
 
             void bounds(FaultReport.Row r, List<String> v) {
