@@ -49,7 +49,7 @@ final class LoadDriver implements AutoCloseable {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
     static final Duration READ_TIMEOUT = Duration.ofSeconds(12);
     static final Duration ERROR_PAUSE = Duration.ofMillis(100);
-    static final int REQUESTS_PER_CONNECTION = 8;
+    static final int REQUESTS_PER_CONNECTION = 20;
     static final String CCM_PATH = "/CCM_Proxy_MutualAuth/" + LabPlan.MP_ROLE_ID + "/ccm_system/request";
 
     /** One request: what, when (nanoTime), and how it ended. */
