@@ -82,7 +82,8 @@ class FaultMatrixE2ETest {
         e2e = E2eLab.start(tmp.resolve("state"), b -> b.net(net).instances(2)
                         .channelPing(Duration.ofSeconds(1), Duration.ofSeconds(1)),
                 c -> E2eLab.with(c, c.channel(), 500,
-                        new ConnectionPointConfig.WebProxy(proxy.address(), proxy.port(), null, null)));
+                        new ConnectionPointConfig.WebProxy(proxy.address(), proxy.port(), null, null)), l -> { },
+                RESTART_TIMEOUT);
         plan = e2e.plan;
         for (int i = 0; i < 2; i++) {
             instances.put(i, ProcessHandle.of(e2e.instancePid(i)).orElseThrow());
@@ -255,7 +256,7 @@ class FaultMatrixE2ETest {
 
             void repair() throws Exception {
                 cp.start();
-                cp.awaitReady(RESTART_TIMEOUT);
+                awaitReady(cp);
             }
 
             boolean restored() throws Exception {
@@ -274,7 +275,7 @@ class FaultMatrixE2ETest {
         full();
         ComponentProcess cp2 = secondConnectionPoint();
         cp2.start();
-        cp2.awaitReady(RESTART_TIMEOUT);
+        awaitReady(cp2);
         await("both instances to list channels of both connection points").atMost(Duration.ofSeconds(30))
                 .pollInterval(POLL).ignoreExceptions().until(() -> connectors(0) == 2 && connectors(1) == 2);
         run(new Fault("two connection points, kill -9 one", "a second connection point (own host, certificate, "
@@ -322,7 +323,7 @@ class FaultMatrixE2ETest {
             void repair() throws Exception {
                 outage(Duration.ofSeconds(3));
                 site.start();
-                site.awaitReady(RESTART_TIMEOUT);
+                awaitReady(site);
             }
 
             boolean restored() throws Exception {
@@ -557,6 +558,29 @@ class FaultMatrixE2ETest {
 
     // ------------------------------------------------------------------ lab helpers
 
+    /**
+     * Waits for a process the test (re)started; when it is not ready in time, keeps its thread dump and its /proc
+     * status under target/reliability/logs for the report before failing.
+     */
+    static void awaitReady(ComponentProcess p) throws Exception {
+        try {
+            p.awaitReady(RESTART_TIMEOUT);
+        } catch (IllegalStateException e) {
+            Path dir = Path.of("target", "reliability", "logs");
+            Files.createDirectories(dir);
+            long pid = p.pid();
+            String state = String.join("\n", Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")));
+            Path dump = dir.resolve(p.name() + "-" + pid + ".jstack");
+            Process js = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstack").toString(),
+                    Long.toString(pid)).redirectErrorStream(true).redirectOutput(dump.toFile()).start();
+            if (!js.waitFor(30, TimeUnit.SECONDS)) {
+                js.destroyForcibly();
+            }
+            Files.writeString(dir.resolve(p.name() + "-" + pid + ".proc-status"), state);
+            throw new IllegalStateException(e.getMessage() + " [thread dump: " + dump.toAbsolutePath() + "]", e);
+        }
+    }
+
     /** Keeps the lab's process logs of a failed run (the state folder is a temp dir, deleted after the class). */
     static void copyLogs(Path from, Path to) throws java.io.IOException {
         Files.createDirectories(to);
@@ -616,7 +640,7 @@ class FaultMatrixE2ETest {
         e2e.extra.add(p);
         p.start();
         instances.put(i, ProcessHandle.of(p.pid()).orElseThrow());
-        p.awaitReady(RESTART_TIMEOUT);
+        awaitReady(p);
     }
 
     static ComponentProcess secondConnectionPoint() throws Exception {
