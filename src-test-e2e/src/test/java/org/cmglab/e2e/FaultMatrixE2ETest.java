@@ -139,7 +139,7 @@ class FaultMatrixE2ETest {
             }
 
             boolean restored() throws Exception {
-                return channelConnected(1, null) && !old.equals(channelId(1)) && !e2e.cmgReady(1).isEmpty();
+                return channelConnected(1, null) && !old.equals(channelId(1)) && !cmgReadyIds(1).isEmpty();
             }
 
             void bounds(FaultReport.Row r, List<String> v) {
@@ -162,12 +162,12 @@ class FaultMatrixE2ETest {
             }
 
             boolean detected() throws Exception {
-                return !channelConnected(1, old) && !e2e.cmgReady(1).contains(old);
+                return !channelConnected(1, old) && !cmgReadyIds(1).contains(old);
             }
 
             boolean restored() throws Exception {
                 String id = channelId(1);
-                return channelConnected(1, null) && !old.equals(id) && e2e.cmgReady(1).contains(id);
+                return channelConnected(1, null) && !old.equals(id) && cmgReadyIds(1).equals(List.of(id));
             }
 
             void bounds(FaultReport.Row r, List<String> v) throws Exception {
@@ -203,7 +203,7 @@ class FaultMatrixE2ETest {
             }
 
             boolean restored() throws Exception {
-                return channelConnected(1, null) && !old.equals(channelId(1)) && !e2e.cmgReady(1).isEmpty();
+                return channelConnected(1, null) && !old.equals(channelId(1)) && !cmgReadyIds(1).isEmpty();
             }
         });
     }
@@ -250,8 +250,8 @@ class FaultMatrixE2ETest {
                 cp.kill();
             }
 
-            boolean detected() {
-                return e2e.cmgReady(0).isEmpty() && e2e.cmgReady(1).isEmpty();
+            boolean detected() throws Exception {
+                return cmgReadyIds(0).isEmpty() && cmgReadyIds(1).isEmpty();
             }
 
             void repair() throws Exception {
@@ -392,7 +392,7 @@ class FaultMatrixE2ETest {
             }
 
             boolean restored() throws Exception {
-                return channelConnected(2, null) && !e2e.cmgReady(2).isEmpty() && bothChannelsReady();
+                return channelConnected(2, null) && !cmgReadyIds(2).isEmpty() && bothChannelsReady();
             }
 
             void bounds(FaultReport.Row r, List<String> v) {
@@ -607,9 +607,15 @@ class FaultMatrixE2ETest {
                 && (id == null || id.equals(ch.path("connectionId").asText()));
     }
 
+    /** Connection ids of the ready channels instance i lists; throws when its admin does not answer. */
+    static List<String> cmgReadyIds(int i) throws Exception {
+        return LabProcesses.readyChannels(e2e.lab.adminGet(e2e.instanceAdmin(i), "/status")).stream()
+                .map(c -> c.path("connectionId").asText()).toList();
+    }
+
     static boolean bothChannelsReady() throws Exception {
         for (int i = 0; i < 2; i++) {
-            if (!channelConnected(i, null) || !e2e.cmgReady(i).contains(channelId(i))) {
+            if (!channelConnected(i, null) || !cmgReadyIds(i).contains(channelId(i))) {
                 return false;
             }
         }
@@ -619,7 +625,7 @@ class FaultMatrixE2ETest {
     static void awaitChannel(int i, String notId) {
         await("the connection point's channel to instance " + i).atMost(Duration.ofSeconds(60)).pollInterval(POLL)
                 .ignoreExceptions().until(() -> channelConnected(i, null) && !channelId(i).equals(notId)
-                        && e2e.cmgReady(i).contains(channelId(i)));
+                        && cmgReadyIds(i).contains(channelId(i)));
     }
 
     /** Connectors with a ready channel on instance i. */
