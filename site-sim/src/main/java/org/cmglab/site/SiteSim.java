@@ -57,6 +57,7 @@ public final class SiteSim implements AutoCloseable {
     private volatile org.cmglab.site.content.SiteContent content;
     private org.cmglab.site.sup.SoftwareUpdatePointServer sup;
     private final org.cmglab.site.mp.ReceivedRequestRecorder received;
+    private volatile org.cmglab.site.mp.MpSlowdown slowdown;
 
     private SiteSim(SiteSimConfig config, MpIdentity identity, ManagementPointServer server,
                     MpRequestObserver observer, org.cmglab.site.mp.ReceivedRequestRecorder received,
@@ -100,12 +101,14 @@ public final class SiteSim implements AutoCloseable {
         }
         CcmMessagingHandler ccm = new CcmMessagingHandler(messaging, observer);
         io.netty.channel.ChannelHandler ccmSts = SiteTokenSetup.ccmSts(tokens, observer);
+        org.cmglab.site.mp.MpSlowdown slowdown = new org.cmglab.site.mp.MpSlowdown();
         holder[0] = ManagementPointServer.start(config.mp().socketAddress(), ssl, new SmsAutResponder(identity),
-                observer, runtime.group(), received, ccmSts, ccm);
+                observer, runtime.group(), received, ccmSts, ccm, slowdown);
         ManagementPointServer extra = mc.extraHttp() == null ? null : ManagementPointServer.start(
                 mc.extraHttp().socketAddress(), null, new SmsAutResponder(identity), observer, runtime.group(),
-                received, ccmSts, ccm);
+                received, ccmSts, ccm, slowdown);
         SiteSim sim = runtime.onClose(new SiteSim(config, identity, holder[0], observer, received, messaging, extra));
+        sim.slowdown = slowdown;
         sim.tokens = tokens;
         sim.content = content;
         sim.sup = config.sup() == null ? null : runtime.onClose(org.cmglab.site.sup.SupLauncher.start(config.sup(), runtime));
@@ -124,6 +127,8 @@ public final class SiteSim implements AutoCloseable {
         }
         actions.put("received", (q, body) -> sim.received(q.getOrDefault("trace", java.util.List.of()).stream()
                 .findFirst().orElse(null)));
+        actions.put("slow", (q, body) -> sim.slow(q.getOrDefault("ms", java.util.List.of()).stream().findFirst()
+                .orElse(null)));
         sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status, actions).boundAddress();
         runtime.ready("MP " + sim.url());
         return sim;
@@ -176,6 +181,21 @@ public final class SiteSim implements AutoCloseable {
     /** What the MP received (as on the wire) for one trace; the admin action {@code POST /received?trace=<id>}. */
     public java.util.List<org.cmglab.site.mp.ReceivedRequestRecorder.Received> received(String traceId) {
         return received.received(traceId);
+    }
+
+    /**
+     * The admin action {@code POST /slow?ms=<0..60000>}: the MP answers every request that much later (0: off), for
+     * the fault matrix; {@code {"slowMs": n}}.
+     */
+    public java.util.Map<String, Object> slow(String ms) {
+        long v;
+        try {
+            v = Long.parseLong(String.valueOf(ms).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("ms must be a number of milliseconds (got " + ms + ")");
+        }
+        slowdown.delayMillis(v);
+        return java.util.Map.of("slowMs", v);
     }
 
     /** The software update point, or null when the config has none. */

@@ -64,6 +64,12 @@ final class E2eLab implements AutoCloseable {
     /** As above; {@code before} runs after the deployment is Ready and before the connection point starts. */
     static E2eLab start(Path stateDir, UnaryOperator<LabPlan.Builder> builder, UnaryOperator<ConnectionPointConfig> cp,
                         BeforeConnectionPoint before) throws Exception {
+        return start(stateDir, builder, cp, before, LabProcesses.READY_TIMEOUT);
+    }
+
+    /** As above, each process given {@code readyTimeout} to answer its /ready (busy machines). */
+    static E2eLab start(Path stateDir, UnaryOperator<LabPlan.Builder> builder, UnaryOperator<ConnectionPointConfig> cp,
+                        BeforeConnectionPoint before, Duration readyTimeout) throws Exception {
         int net = ThreadLocalRandom.current().nextInt(100, 200);
         LabPlan plan = builder.apply(LabPlan.builder().stateDir(stateDir).net(net)).build();
         plan.materialize();
@@ -77,9 +83,9 @@ final class E2eLab implements AutoCloseable {
                     before.run(l);
                 }
                 c.start();
-                c.awaitReady(LabProcesses.READY_TIMEOUT);
+                c.awaitReady(readyTimeout);
                 if (c.name().equals(LabPlan.SCP)) {
-                    lab.awaitDeployment(LabProcesses.DEPLOY_TIMEOUT);
+                    lab.awaitDeployment(LabProcesses.DEPLOY_TIMEOUT.plus(readyTimeout).minus(LabProcesses.READY_TIMEOUT));
                 }
             }
             lab.awaitChannel(Duration.ofSeconds(60));

@@ -83,6 +83,16 @@ public final class ManagementPointServer implements AutoCloseable {
                                               ReceivedRequestRecorder received,
                                               io.netty.channel.ChannelHandler ccmStsOrNull,
                                               io.netty.channel.ChannelHandler messagingOrNull) {
+        return start(bind, sslOrNull, responder, observer, group, received, ccmStsOrNull, messagingOrNull, null);
+    }
+
+    /** As above; {@code slowdownOrNull} (site-sim's admin {@code POST /slow}) delays every request when set. */
+    public static ManagementPointServer start(InetSocketAddress bind, SslContext sslOrNull, SmsAutResponder responder,
+                                              Consumer<MpRequestRecord> observer, EventLoopGroup group,
+                                              ReceivedRequestRecorder received,
+                                              io.netty.channel.ChannelHandler ccmStsOrNull,
+                                              io.netty.channel.ChannelHandler messagingOrNull,
+                                              MpSlowdown slowdownOrNull) {
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(responder, "responder");
         Objects.requireNonNull(group, "group");
@@ -106,6 +116,9 @@ public final class ManagementPointServer implements AutoCloseable {
                         p.addLast("chunked", new io.netty.handler.stream.ChunkedWriteHandler());
                         p.addLast("aggregator", new HttpObjectAggregator(MAX_CONTENT));
                         p.addLast("received", received);
+                        if (slowdownOrNull != null) {
+                            p.addLast("slowdown", slowdownOrNull);
+                        }
                         p.addLast("verbs", new SiteVerbsHandler(bits, observer));
                         p.addLast("dp-content", new LabContentHandler());
                         if (ccmStsOrNull != null) {
