@@ -497,7 +497,7 @@ class FrontDoorBadInputMatrixTest {
                 () -> code(get("/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/%zz", ""))));
         c.add(new Case("unpublished role id", path, "404 CMGService_UnknownEndpoint",
                 () -> code(get("/CCM_Proxy_MutualAuth/72057594037927999/SMS_MP/.sms_aut?MPLIST", ""))));
-        c.add(new Case("content download with a tampered token", path, "404 Not Found",
+        c.add(new Case("download path outside the published endpoints, token-like query", path, "404 Not Found",
                 () -> code(get("/downloadcontent/P0100012/P0100012.1/file.bin?pid=P0100012&sig=AAAA", ""))));
         String ch = "channel";
         c.add(new Case("garbage bytes inside the channel's TLS", ch, "channel closed", () -> badChannel(b ->

@@ -51,11 +51,11 @@ class FrontDoorFuzzTest {
             while ((o = ch.readOutbound()) != null) {
                 try {
                     if (o instanceof ByteBuf b) {
+                        // the status line starts the encoded head; a 400's body may echo the client's own bytes
                         String text = b.toString(StandardCharsets.ISO_8859_1);
-                        int at = text.indexOf("HTTP/1.1 500");
-                        if (at >= 0) {
-                            throw new AssertionError("500 for a client's bytes: " + text.substring(at,
-                                    Math.min(text.length(), at + 200)));
+                        if (text.startsWith("HTTP/1.1 500") || text.startsWith("HTTP/1.0 500")) {
+                            throw new AssertionError("500 for a client's bytes: "
+                                    + text.substring(0, Math.min(text.length(), 200)));
                         }
                     }
                 } finally {
