@@ -181,6 +181,20 @@ class AnalyzeDemoLogsE2ETest {
 
     @Test
     @Order(4)
+    void demoAndAnalyzeWithABulkRegistrationToken() throws Exception {
+        Run demo = cmglab("demo", "--auth", "token");
+        assertThat(demo.exit()).as(demo.output()).isZero();
+        assertThat(demo.output()).contains("(--auth token)").contains("bulk registration token from site-sim bulk-token")
+                .contains("client-sim token --auth token").contains("OK: F3 → F4 → F5 and back, every hop ok")
+                .contains("OK: client lifecycle through the CMG (MP and SUP)");
+        Run analyze = cmglab("analyze", "--auth", "token");
+        assertThat(analyze.exit()).as(analyze.output()).isZero();
+        assertThat(analyze.output()).contains("PASS  Authentication").contains("Bulk registration token → CCM token")
+                .doesNotContain("FAIL");
+    }
+
+    @Test
+    @Order(5)
     void everyComponentWritesItsProductLogsInCmTraceFormat() throws Exception {
         List<String> logs = List.of("CloudMgr.log", "SMS_Cloud_ProxyConnector.log",
                 "CMG-GraniteFalls-ProxyService_IN_0-CMGService.log", "CMG-GraniteFalls-ProxyService_IN_0-CMGSetup.log",
@@ -202,7 +216,7 @@ class AnalyzeDemoLogsE2ETest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void withoutTheConnectionPointTheChannelAndMpChecksFailWithAFix() throws Exception {
         lab.kill(LabPlan.CONNECTION_POINT);
         lab.awaitNoChannel(java.time.Duration.ofSeconds(20));

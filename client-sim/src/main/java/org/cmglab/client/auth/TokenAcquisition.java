@@ -133,7 +133,11 @@ public final class TokenAcquisition {
     }
 
     private TokenResult token(ClientIdentity id, TokenStore store, String bulkToken) throws TokenHttp.CallFailed, IOException {
-        String clientToken = store.clientToken();
+        String clientToken = store.clientTokenFor(id.smsId());
+        if (clientToken == null && store.clientToken() != null) {
+            log.info("The stored client token was not issued to {} (the client registered again): registering with "
+                    + "the bulk registration token", id.smsId());
+        }
         if (clientToken == null) {
             if (bulkToken == null) {
                 return usage("token", id, "no client token in " + id.dir() + " and no bulk registration token"

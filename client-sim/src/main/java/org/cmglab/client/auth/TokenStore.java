@@ -43,6 +43,24 @@ public final class TokenStore {
         return Files.exists(f) ? Files.readString(f, StandardCharsets.US_ASCII).strip() : null;
     }
 
+    /**
+     * The stored client token if it was issued to {@code smsId} (its {@code DeviceId} claim), else null: a client that
+     * registered again (e.g. with its PKI certificate) has a new SMSID, and the MP refuses a client token of the old one.
+     */
+    public String clientTokenFor(String smsId) throws IOException {
+        String token = clientToken();
+        if (token == null || smsId == null) {
+            return null;
+        }
+        String[] parts = token.split("\\.");
+        try {
+            JsonNode claims = Json.MAPPER.readTree(java.util.Base64.getUrlDecoder().decode(parts.length > 1 ? parts[1] : ""));
+            return smsId.equalsIgnoreCase(claims.path("DeviceId").asText("")) ? token : null;
+        } catch (IOException | IllegalArgumentException e) {
+            return null; // not a readable JWT: register again
+        }
+    }
+
     public void saveClientToken(String token) throws IOException {
         write(dir.resolve(CLIENT_TOKEN), token + "\n");
     }

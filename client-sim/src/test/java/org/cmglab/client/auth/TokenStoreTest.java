@@ -48,4 +48,19 @@ class TokenStoreTest {
         Files.writeString(dir.resolve(TokenStore.CCM_TOKEN), "{not json");
         assertThat(at(dir, NOW).usableCcmToken("UDA")).isNull();
     }
+
+    @Test
+    void aClientTokenIsOnlyUsedForTheSmsIdItWasIssuedTo() throws Exception {
+        TokenStore store = new TokenStore(dir, Clock.systemUTC());
+        java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+        String token = b64.encodeToString("{\"alg\":\"RS256\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "."
+                + b64.encodeToString("{\"DeviceId\":\"GUID:AAAA\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                + ".sig";
+        store.saveClientToken(token);
+        assertThat(store.clientTokenFor("GUID:aaaa")).isEqualTo(token);
+        assertThat(store.clientTokenFor("GUID:BBBB")).as("registered again under another SMSID").isNull();
+        assertThat(store.clientTokenFor(null)).isNull();
+        store.saveClientToken("not-a-jwt");
+        assertThat(store.clientTokenFor("GUID:AAAA")).isNull();
+    }
 }
