@@ -44,6 +44,7 @@ class DockerFilesTest {
     static final String PLAN_SERVICE = "plan";
     static final String AZURITE_SERVICE = "azurite";
     static final String CLIENT_SERVICE = "client";
+    static final String DASHBOARD_SERVICE = "dashboard";
     static final String STATE_VOLUME = "cmglab-state";
     static final String STATE_MOUNT = "/state";
 
@@ -130,7 +131,8 @@ class DockerFilesTest {
         List<String> problems = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = services.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (e.getKey().equals(PLAN_SERVICE) || e.getKey().equals(AZURITE_SERVICE)) {
+            if (e.getKey().equals(PLAN_SERVICE) || e.getKey().equals(AZURITE_SERVICE)
+                    || e.getKey().equals(DASHBOARD_SERVICE)) { // the dashboard reads the state folder (--state)
                 continue;
             }
             JavaCommand c = JavaCommand.of(e.getKey(), e.getValue());
@@ -209,7 +211,8 @@ class DockerFilesTest {
     @Test
     void everyServiceUsesTheHostNetworkAndIsKnown() {
         LabPlan plan = containerPlan();
-        Set<String> known = new LinkedHashSet<>(List.of(PLAN_SERVICE, AZURITE_SERVICE, CLIENT_SERVICE));
+        Set<String> known = new LinkedHashSet<>(List.of(PLAN_SERVICE, AZURITE_SERVICE, CLIENT_SERVICE,
+                DASHBOARD_SERVICE));
         plan.components().forEach(c -> known.add(c.name()));
         List<String> problems = new ArrayList<>();
         for (String name : names(services)) {
@@ -324,6 +327,39 @@ class DockerFilesTest {
         check(problems, dependsOn(s).equals(expectedDeps), "service client: depends_on %s, expected %s",
                 dependsOn(s), expectedDeps);
         checkStateVolume(problems, CLIENT_SERVICE, s);
+        assertNoProblems(problems);
+    }
+
+    // ------------------------------------------------------------------ dashboard
+
+    @Test
+    void dashboardServesTheLivePageOfThePlansLabWithOptionsTheLabJarParses() {
+        LabPlan plan = containerPlan();
+        JsonNode s = service(DASHBOARD_SERVICE);
+        List<String> problems = new ArrayList<>();
+        JavaCommand cmd = JavaCommand.of(DASHBOARD_SERVICE, s);
+        check(problems, cmd.jar().equals(plan.jar("lab").toString()), "service dashboard: runs %s, expected %s",
+                cmd.jar(), plan.jar("lab"));
+        check(problems, !cmd.args().isEmpty() && cmd.args().get(0).equals("dashboard"),
+                "service dashboard: command %s does not run the dashboard subcommand", cmd.args());
+        check(problems, cmd.args().equals(List.of("dashboard", "--state", STATE_MOUNT, "--net",
+                        String.valueOf(plan.net()), "--port-offset", String.valueOf(plan.portOffset()))),
+                "service dashboard: args %s, expected the plan service's --state, --net and --port-offset", cmd.args());
+        // the real command line accepts exactly these arguments
+        picocli.CommandLine cl = new picocli.CommandLine(new CmgLabMain());
+        try {
+            picocli.CommandLine.ParseResult r = cl.parseArgs(cmd.args().toArray(String[]::new));
+            check(problems, r.subcommand() != null && r.subcommand().commandSpec().name().equals("dashboard"),
+                    "service dashboard: %s does not select cmglab's dashboard subcommand", cmd.args());
+        } catch (picocli.CommandLine.ParameterException e) {
+            problems.add("service dashboard: cmglab rejects " + cmd.args() + ": " + e.getMessage());
+        }
+        String health = s.path("healthcheck").path("test").toString();
+        check(problems, health.contains("http://" + plan.dashboard() + "/health"),
+                "service dashboard: healthcheck %s, expected a GET of http://%s/health", health, plan.dashboard());
+        check(problems, dependsOn(s).equals(Map.of(PLAN_SERVICE, "service_completed_successfully")),
+                "service dashboard: depends_on %s, expected plan completed", dependsOn(s));
+        checkStateVolume(problems, DASHBOARD_SERVICE, s);
         assertNoProblems(problems);
     }
 
