@@ -110,7 +110,8 @@ public final class LabSupervisor {
             });
             admin = AdminServer.start(plan().labAdmin().socketAddress(), adminGroup, "cmglab",
                     () -> "ready".equals(state), this::statusNode, new FlowEventLog("cmglab", null),
-                    AdminServer.newRegistry(), actions);
+                    AdminServer.newRegistry(), actions,
+                    org.cmglab.proto.runtime.AdminToken.read(plan().pkiDir())); // fault/down need the lab's admin token
         } catch (Exception e) {
             out.println("cmglab: cannot serve the lab's admin API on " + plan().labAdmin() + ": " + e);
             stop();

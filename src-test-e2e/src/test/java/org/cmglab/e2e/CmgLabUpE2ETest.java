@@ -82,6 +82,19 @@ class CmgLabUpE2ETest {
             assertThat(again.code()).isEqualTo(6);
             assertThat(again.out()).contains("already running");
 
+            // the supervisor's admin operations need the lab's admin token; the live page is served by it
+            java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                    .proxy(java.net.http.HttpClient.Builder.NO_PROXY).build();
+            var noToken = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(lab.admin() + "/down"))
+                            .timeout(Duration.ofSeconds(10)).POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(noToken.statusCode()).as("POST /down without the admin token: %s", noToken.body()).isEqualTo(401);
+            assertThat(RunningLab.find(state)).as("the lab is still up after the refused /down").isPresent();
+            var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(lab.dashboard()))
+                    .timeout(Duration.ofSeconds(10)).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).contains("arrow-F3").contains("arrow-C6");
+
             JsonNode s = status(state);
             assertThat(s.path("lab").path("state").asText()).isEqualTo("ready");
             assertThat(s.path("lab").path("dashboard").asText()).isEqualTo("http://127." + net + ".0.1:28080/");
