@@ -107,7 +107,8 @@ final class ConnectProxy implements AutoCloseable {
         }
     }
 
-    private static String readLine(InputStream in) throws IOException {
+    /** One CRLF- or LF-terminated header line (at most 8 KiB), or null at end of stream. */
+    static String readLine(InputStream in) throws IOException {
         StringBuilder b = new StringBuilder();
         for (int c; (c = in.read()) >= 0; ) {
             if (c == '\n') {
@@ -123,7 +124,7 @@ final class ConnectProxy implements AutoCloseable {
         return b.length() == 0 ? null : b.toString();
     }
 
-    private static void close(Socket s) {
+    static void close(Socket s) {
         try {
             s.close();
         } catch (IOException ignored) {

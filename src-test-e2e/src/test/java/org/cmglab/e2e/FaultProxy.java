@@ -95,8 +95,8 @@ public final class FaultProxy implements AutoCloseable {
             s.close();
         }
         for (Tunnel t : tunnels) {
-            close(t.client);
-            close(t.up);
+            ConnectProxy.close(t.client);
+            ConnectProxy.close(t.up);
         }
         tunnels.clear();
     }
@@ -125,8 +125,8 @@ public final class FaultProxy implements AutoCloseable {
         try {
             client.setSoTimeout(10_000);
             InputStream in = client.getInputStream();
-            String first = readLine(in);
-            for (String l = readLine(in); l != null && !l.isEmpty(); l = readLine(in)) {
+            String first = ConnectProxy.readLine(in);
+            for (String l = ConnectProxy.readLine(in); l != null && !l.isEmpty(); l = ConnectProxy.readLine(in)) {
                 // headers
             }
             client.setSoTimeout(0);
@@ -154,7 +154,7 @@ public final class FaultProxy implements AutoCloseable {
             back.start();
             pump(t, client, up);
         } catch (IOException | RuntimeException e) {
-            close(client);
+            ConnectProxy.close(client);
         }
     }
 
@@ -178,9 +178,9 @@ public final class FaultProxy implements AutoCloseable {
         } catch (IOException e) {
             // one side went away
         } finally {
-            close(from);
+            ConnectProxy.close(from);
             if (!t.blackHoled) {
-                close(to);
+                ConnectProxy.close(to);
             }
             if (t.client.isClosed() && t.up.isClosed()) {
                 tunnels.remove(t);
@@ -188,29 +188,6 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder b = new StringBuilder();
-        for (int c; (c = in.read()) >= 0; ) {
-            if (c == '\n') {
-                return b.toString();
-            }
-            if (c != '\r') {
-                b.append((char) c);
-            }
-            if (b.length() > 8192) {
-                throw new IOException("header line too long");
-            }
-        }
-        return b.length() == 0 ? null : b.toString();
-    }
-
-    private static void close(Socket s) {
-        try {
-            s.close();
-        } catch (IOException ignored) {
-            // closing
-        }
-    }
 
     @Override
     public void close() throws IOException {
