@@ -74,7 +74,11 @@ class LoadRunIntegrationTest {
             assertThat(stub.count("mplist")).isEqualTo(20);
             assertThat(stub.count("policy")).isEqualTo(30);
             assertThat(stub.count("content")).isEqualTo(10);
-            assertThat(stub.sourceIds).hasSize(20).contains(LoadRequests.smsId(0), LoadRequests.smsId(19));
+            // the kinds follow one sequence shared by all clients, so which clients sent the 40 location requests
+            // (the ones carrying a SourceID) depends on timing: each is a client's own SMSID, and not one shared id
+            java.util.Set<String> own = java.util.stream.IntStream.range(0, 20).mapToObj(LoadRequests::smsId)
+                    .collect(java.util.stream.Collectors.toSet());
+            assertThat(stub.sourceIds).isSubsetOf(own).hasSizeGreaterThan(10);
             assertThat(text).contains("location", "p99 ms").containsPattern("total\\s+100\\s+0 ");
             JsonNode r = Json.MAPPER.readTree(json.toFile());
             assertThat(r.path("connected").asInt()).isEqualTo(20);
