@@ -46,7 +46,7 @@ final class BenchMessages {
                 + " AllowWUMU=\"0\" UseInternetDP=\"" + i + "\" OnInternet=\"" + i + "\" AllowHTTP=\"1\" AllowSMB=\"0\""
                 + " AllowMulticast=\"0\" AllowSuperPeer=\"0\" DPTokenAuth=\"1\"><ADSite Name=\"Default-First-Site-Name\"/>"
                 + "<Forest Name=\"corp.contoso.com\"/><Domain Name=\"corp.contoso.com\"/><IPAddresses>"
-                + "<IPAddress SubnetAddress=\"10.1.0.0\" Address=\"10.1.0.25\"/></IPAddresses><Adapters>"
+                + "<IPAddress SubnetAddress=\"127.77.4.0\" Address=\"127.77.4.10\"/></IPAddresses><Adapters>"
                 + "<Adapter Name=\"Ethernet\" IfType=\"6\" PhysicalAddressExists=\"1\" DnsSuffix=\"corp.contoso.com\""
                 + " Description=\"Intel(R) Ethernet Connection\"/></Adapters><BoundaryGroups/></ClientLocationInfo>"
                 + "</ContentLocationRequest>";
