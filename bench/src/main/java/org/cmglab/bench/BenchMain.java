@@ -79,6 +79,11 @@ public final class BenchMain implements Callable<Integer> {
             description = "lab start-ups that may fail before the harness gives up (default ${DEFAULT-VALUE})")
     int startAttempts = 3;
 
+    @Option(names = "--warmup", paramLabel = "SECONDS",
+            description = "longest W1 warm-up per path (default 90, --quick 3): W1 runs in slices of 10 s until a "
+                    + "slice's rps is within 10%% of the previous one (the JIT of every hop has settled), at most this long")
+    Integer warmupMax;
+
     @Option(names = "--keep-work", description = "keep the temporary folder (lab state, configs, tool logs)")
     boolean keepWork;
 
@@ -120,7 +125,7 @@ public final class BenchMain implements Callable<Integer> {
         }
         int seconds = duration != null ? duration : quick ? 3 : 10;
         Duration run = Duration.ofSeconds(seconds);
-        Duration warmup = Duration.ofSeconds(quick ? 3 : 10);
+        Duration warmup = Duration.ofSeconds(warmupMax != null ? Math.max(1, warmupMax) : quick ? 3 : 90);
         int n = net != null ? net : ThreadLocalRandom.current().nextInt(150, 250);
         Path home = LabPlan.findHome();
         Path work = Files.createTempDirectory("cmglab-bench-");
@@ -285,6 +290,40 @@ public final class BenchMain implements Callable<Integer> {
         }
     }
 
+    static final Duration WARMUP_SLICE = Duration.ofSeconds(10);
+
+    /**
+     * Runs {@code slice} until two consecutive slices' rps are within 10% of each other (the JIT of every JVM on the
+     * path has settled: the CMG path needs 30–60 s of load on 2 cores, direct far less) or {@code max} is spent.
+     */
+    void warmUp(String path, java.util.concurrent.Callable<Wrk.Summary> slice, Duration max) {
+        long deadline = System.nanoTime() + max.toNanos();
+        double previous = -1;
+        int n = 0;
+        while (true) {
+            Wrk.Summary s;
+            try {
+                s = slice.call();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+            n++;
+            boolean settled = warmedUp(previous, s.rps());
+            out.printf(Locale.ROOT, "    warm-up %-6s slice %d: %.0f rps%s%n", path, n, s.rps(), settled ? " (settled)" : "");
+            previous = s.rps();
+            if (settled || System.nanoTime() >= deadline) {
+                return;
+            }
+        }
+    }
+
+    /** Whether a warm-up slice of {@code rps} is within 10% of the previous slice's (none before: not settled). */
+    static boolean warmedUp(double previousRps, double rps) {
+        return previousRps > 0 && rps > 0 && Math.abs(rps - previousRps) <= 0.10 * previousRps;
+    }
+
     /** pid → name of every process on the way, children included (nginx workers, sshd's session process). */
     static Map<String, Long> processes(LabProcesses lab, List<AutoCloseable> baselines) {
         Map<Long, String> byPid = new LinkedHashMap<>();
@@ -308,11 +347,19 @@ public final class BenchMain implements Callable<Integer> {
                 byPid.put(t.pids().get(1), "ssh");
             }
         }
+        // A process is counted once, under its own name: azure-sim's descendants are the CMG instance JVMs, which
+        // are already in byPid as cmg-service (counting them under azure-sim too doubled their CPU).
+        return withDescendants(byPid, pid -> ProcessHandle.of(pid).stream().flatMap(ProcessHandle::descendants)
+                .map(ProcessHandle::pid));
+    }
+
+    /** {@code name#pid → pid} of every process and its descendants, each pid once, under its own name when it has one. */
+    static Map<String, Long> withDescendants(Map<Long, String> byPid,
+                                             java.util.function.Function<Long, java.util.stream.Stream<Long>> descendants) {
+        Map<Long, String> all = new LinkedHashMap<>(byPid);
+        byPid.forEach((pid, name) -> descendants.apply(pid).forEach(d -> all.putIfAbsent(d, name)));
         Map<String, Long> out = new LinkedHashMap<>();
-        byPid.forEach((pid, name) -> {
-            out.put(name + "#" + pid, pid);
-            ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> out.put(name + "#" + d.pid(), d.pid())));
-        });
+        all.forEach((pid, name) -> out.put(name + "#" + pid, pid));
         return out;
     }
 
@@ -377,7 +424,8 @@ public final class BenchMain implements Callable<Integer> {
         if (workloads.contains("W1") || workloads.contains("W4")) {
             for (Target t : List.copyOf(w1Targets.values())) {
                 try {
-                    h2.run(w1Request(t, w1Headers, w1Body), connections, warmup);
+                    warmUp(t.name(), () -> h2.run(w1Request(t, w1Headers, w1Body), connections, WARMUP_SLICE
+                            .compareTo(warmup) < 0 ? WARMUP_SLICE : warmup), warmup);
                 } catch (RuntimeException e) {
                     complete = false;
                     out.printf("    W1 warm-up %-6s FAILED: %s%n", t.name(), e.getMessage());
@@ -385,7 +433,7 @@ public final class BenchMain implements Callable<Integer> {
                     w1Targets.remove(t.name());
                 }
             }
-            out.printf("    warm-up: %d s of W1 per path%n", warmup.toSeconds());
+            out.printf("    warm-up: W1 per path until its rps settled (at most %d s each)%n", warmup.toSeconds());
             for (int r = 1; r <= runs; r++) {
                 for (Target t : w1Targets.values()) {
                     if (workloads.contains("W1")) {
@@ -533,7 +581,8 @@ public final class BenchMain implements Callable<Integer> {
             throw new IllegalStateException("the CMG content service answered " + check.status());
         }
         Wrk.Request req = new Wrk.Request("GET", "https://" + cmg.address() + ":" + cmg.port() + pathAndQuery, h, null);
-        wrk.run(req, connections, warmup);
+        warmUp("W5 cmg", () -> wrk.run(req, connections, WARMUP_SLICE.compareTo(warmup) < 0 ? WARMUP_SLICE : warmup),
+                warmup);
         boolean ok = true;
         for (int r = 1; r <= runs; r++) {
             int round = r;

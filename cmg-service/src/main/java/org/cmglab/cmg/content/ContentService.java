@@ -62,6 +62,14 @@ public final class ContentService implements AutoCloseable {
     private final Duration skew;
     private final Duration sasLifetime;
     private final ExecutorService pool;
+    /**
+     * Manifests read from storage, by content ID. A content version's manifest never changes (a new version is a new
+     * content ID), so the CMG need not read it from storage for every client; entries expire after
+     * {@code -Dcmglab.cmg.manifestCacheSeconds} (default 30, 0 = read every time) so content removed from the cloud
+     * distribution point stops being offered within that time. SAS URLs are still signed per request.
+     */
+    private final ManifestCache manifests = new ManifestCache(
+            Duration.ofSeconds(Long.getLong("cmglab.cmg.manifestCacheSeconds", 30)), 1024, System::nanoTime);
 
     public ContentService(ContentStorageConfig storage, BlobContainerClient container, PublicKey siteKey, Clock clock,
                           Duration skew, Duration sasLifetime) {
@@ -130,6 +138,10 @@ public final class ContentService implements AutoCloseable {
             return CompletableFuture.completedFuture(new Answer(status, phrase, "content access token refused: "
                     + e.getMessage(), e.getMessage()));
         }
+        ContentManifest cached = manifests.get(token.contentId());
+        if (cached != null) { // no storage call: answered on the caller's thread
+            return CompletableFuture.completedFuture(answer(token, cached));
+        }
         try {
             return CompletableFuture.supplyAsync(() -> manifest(token), pool);
         } catch (java.util.concurrent.RejectedExecutionException e) {
@@ -160,6 +172,13 @@ public final class ContentService implements AutoCloseable {
             log.error("Storage unreachable reading the manifest of {}: {}", cid, e.toString());
             return new Answer(503, "Service Unavailable", "storage account unreachable", e.toString());
         }
+        manifests.put(cid, stored);
+        return answer(token, stored);
+    }
+
+    /** The answer for a manifest read from storage or {@link #manifests}: the files with fresh SAS URLs. */
+    private Answer answer(ContentToken token, ContentManifest stored) {
+        String cid = token.contentId();
         if (!stored.packageId().equalsIgnoreCase(token.packageId())) {
             String why = "content " + cid + " belongs to package " + stored.packageId() + ", not " + token.packageId();
             return new Answer(404, "Not Found", why, why);

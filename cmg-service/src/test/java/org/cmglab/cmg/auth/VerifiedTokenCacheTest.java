@@ -67,6 +67,15 @@ class VerifiedTokenCacheTest {
     }
 
     @Test
+    void switchedOffEveryCheckIsAFullOne() throws Exception {
+        VerifiedTokenCache cache = new VerifiedTokenCache(verifier, false);
+        String t = issuer.issueCcmToken(SiteTokenType.CCM_UDA, SMSID, "tenant", "user");
+        assertThat(cache.verify(t, TokenUse.MESSAGING).deviceId()).isEqualTo(SMSID);
+        assertThat(cache.size()).isZero();
+        assertThat(cache.lookup(t, TokenUse.MESSAGING)).isNull();
+    }
+
+    @Test
     void anEntryIsTrustedForTenMinutesAtMost() throws Exception {
         VerifiedTokenCache cache = new VerifiedTokenCache(verifier);
         String t = issuer.issueCcmToken(SiteTokenType.CCM_DEVICE, SMSID, "tenant", null);

@@ -94,6 +94,32 @@ class ContentServiceTest {
     }
 
     @Test
+    void aManifestReadOnceIsAnsweredFromTheCacheWithoutStorage() throws Exception {
+        byte[] file = "cached".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        ContentManifest m = new ContentManifest("P0100C01", "P0100C01", 1, List.of(new ContentManifest.FileEntry(
+                "a.txt", file.length, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file)),
+                null)));
+        var manifestBlob = container.getBlobClient(ContentStorageConfig.manifestBlob("P0100C01"));
+        manifestBlob.upload(BinaryData.fromString(m.toXml()), true);
+        try (ContentService s = service(Clock.systemUTC())) {
+            ContentService.Answer first = s.answer("GET", uri(token("P0100C01", Instant.now())), CLIENT)
+                    .get(30, TimeUnit.SECONDS);
+            assertThat(first.status()).as(first.detail()).isEqualTo(200);
+            manifestBlob.delete(); // storage no longer has it: only the cache can answer now
+            ContentService.Answer second = s.answer("GET", uri(token("P0100C01", Instant.now())), CLIENT)
+                    .get(30, TimeUnit.SECONDS);
+            assertThat(second.status()).as(second.detail()).isEqualTo(200);
+            assertThat(ContentManifest.parse(second.body()).files().get(0).url()).contains("/P0100C01/1/a.txt?")
+                    .contains("sig=");
+        }
+        try (ContentService fresh = service(Clock.systemUTC())) { // a new CMG instance reads storage: gone
+            ContentService.Answer a = fresh.answer("GET", uri(token("P0100C01", Instant.now())), CLIENT)
+                    .get(30, TimeUnit.SECONDS);
+            assertThat(a.status()).isEqualTo(404);
+        }
+    }
+
+    @Test
     void answersTheManifestWithSasUrlsAzuriteServesOverHttps() throws Exception {
         try (ContentService s = service(Clock.systemUTC())) {
             ContentService.Answer a = s.answer("GET", uri(token("P0100012", Instant.now())), CLIENT)

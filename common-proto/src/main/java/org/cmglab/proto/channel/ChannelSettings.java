@@ -43,8 +43,11 @@ public record ChannelSettings(int streamWindowBytes, int maxConcurrentStreams, i
         }
     }
 
+    /** System property overriding the default stream window (bytes), e.g. for the bench's W2 window comparison. */
+    public static final String STREAM_WINDOW_PROPERTY = "cmglab.channel.streamWindowBytes";
+
     public static ChannelSettings defaults() {
-        return new ChannelSettings(1 << 20, 256, 65_536, 64 * 1024, Duration.ofSeconds(15), Duration.ofSeconds(5),
+        return new ChannelSettings(Integer.getInteger(STREAM_WINDOW_PROPERTY, 1 << 20), 256, 65_536, 64 * 1024, Duration.ofSeconds(15), Duration.ofSeconds(5),
                 Duration.ofSeconds(10));
     }
 
