@@ -7,4 +7,8 @@ cd "$(dirname "$0")/.."
 if [[ ! -f bench/target/classpath.txt || ! -f client-sim/target/client-sim.jar ]]; then
   ./mvnw -q -B -DskipTests package
 fi
+# The front door closes a silent kept-alive connection after 120 s, as HTTP.sys does (IdleConnection timer). Making
+# 15,000 connections takes longer than that on 2 cores, so the lab this driver starts keeps idle connections for an
+# hour (every JVM it starts inherits JAVA_TOOL_OPTIONS); W3_IDLE_TIMEOUT_MS changes it.
+export JAVA_TOOL_OPTIONS="${JAVA_TOOL_OPTIONS:-} -Dcmglab.frontDoor.idleTimeoutMs=${W3_IDLE_TIMEOUT_MS:-3600000}"
 exec java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" org.cmglab.bench.w3.W3Driver "$@"

@@ -28,13 +28,15 @@ public final class FrontDoorServer implements AutoCloseable {
     public static FrontDoorServer start(InetSocketAddress bind, EventLoopGroup boss, EventLoopGroup workers,
                                         SslContext ssl, FrontDoorContext fd, int maxBody, boolean channelOnly)
             throws InterruptedException {
-        List<String> http = List.of("http", RequestReadTimeoutHandler.NAME, "keep-alive", ContentLimitHandler.NAME,
+        List<String> http = List.of(RequestReadTimeoutHandler.BYTES_NAME, "http", RequestReadTimeoutHandler.NAME, "keep-alive", ContentLimitHandler.NAME,
                 "aggregate");
         org.cmglab.cmg.route.EndpointLimits limits = new org.cmglab.cmg.route.EndpointLimits(maxBody);
         long headTimeoutMs = Long.getLong(RequestReadTimeoutHandler.HEAD_TIMEOUT_PROPERTY,
                 RequestReadTimeoutHandler.DEFAULT_HEAD_TIMEOUT_MS);
         long bodyIdleMs = Long.getLong(RequestReadTimeoutHandler.BODY_IDLE_PROPERTY,
                 RequestReadTimeoutHandler.DEFAULT_BODY_IDLE_MS);
+        long idleTimeoutMs = Long.getLong(RequestReadTimeoutHandler.IDLE_TIMEOUT_PROPERTY,
+                RequestReadTimeoutHandler.DEFAULT_IDLE_TIMEOUT_MS);
         Channel ch = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(EventLoops.serverChannelClass())
@@ -43,9 +45,12 @@ public final class FrontDoorServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel c) {
+                        RequestReadTimeoutHandler timeouts = new RequestReadTimeoutHandler(idleTimeoutMs, headTimeoutMs,
+                                bodyIdleMs);
                         c.pipeline().addLast("ssl", ssl.newHandler(c.alloc()))
+                                .addLast(RequestReadTimeoutHandler.BYTES_NAME, timeouts.bytesWatcher())
                                 .addLast("http", new HttpServerCodec(16 * 1024, 32 * 1024, 64 * 1024))
-                                .addLast(RequestReadTimeoutHandler.NAME, new RequestReadTimeoutHandler(headTimeoutMs, bodyIdleMs))
+                                .addLast(RequestReadTimeoutHandler.NAME, timeouts)
                                 .addLast(ContentLimitHandler.NAME, new ContentLimitHandler(limits, fd))
                                 .addLast("keep-alive", new HttpServerKeepAliveHandler())
                                 .addLast("aggregate", new HttpObjectAggregator(maxBody))
