@@ -368,7 +368,12 @@ public final class BenchMain implements Callable<Integer> {
                 if (x.status() != 200) {
                     throw new IllegalStateException("W1 sample request answered " + x.status());
                 }
-                List<String> dps = BenchMessages.distributionPoints(Files.readAllBytes(reply));
+                List<String> dps;
+                try {
+                    dps = BenchMessages.distributionPoints(Files.readAllBytes(reply));
+                } catch (IOException e) {
+                    throw new IllegalStateException("W1 sample reply unreadable: " + e.getMessage(), e);
+                }
                 if (!dps.equals(w1Dps)) {
                     throw new IllegalStateException("W1 sample reply lists the DPs " + dps + " (expected " + w1Dps + ")");
                 }
