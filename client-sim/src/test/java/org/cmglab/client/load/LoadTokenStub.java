@@ -3,28 +3,18 @@ package org.cmglab.client.load;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.io.ByteArrayInputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -38,11 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.naming.ldap.LdapName;
 import org.cmglab.proto.ccm.CcmMessage;
 import org.cmglab.proto.ccm.CcmMultipart;
-import org.cmglab.proto.pki.ClientAuthMode;
 import org.cmglab.proto.pki.ClientCertValidator;
 import org.cmglab.proto.pki.IssuedCert;
-import org.cmglab.proto.pki.TlsContexts;
-import org.cmglab.proto.runtime.EventLoops;
 
 /**
  * A stand-in for what a load token client talks to, on one HTTPS port of 127.0.0.1 (the CMG service name and the
@@ -52,7 +39,7 @@ import org.cmglab.proto.runtime.EventLoops;
  * for the {@code client_id}; and the mix on {@code CCM_Proxy_ServerAuth}, which takes only a CCM token it issued (401)
  * and, for messages, {@code CcmTokenAuth: 1} and a SourceID equal to the token's client (403). Records it all.
  */
-final class LoadTokenStub implements AutoCloseable {
+final class LoadTokenStub extends LoadStubServer {
     static final String CLIENT_APP = "5b3f6c3e-0000-4000-8000-00000000c11e";
     static final String RESOURCE = "https://ConfigMgrService";
 
@@ -62,7 +49,6 @@ final class LoadTokenStub implements AutoCloseable {
     final Set<String> entraDevices = ConcurrentHashMap.newKeySet();
     final Set<String> stsClients = ConcurrentHashMap.newKeySet();
     final Set<String> refusedDevices = ConcurrentHashMap.newKeySet();
-    final Map<String, AtomicInteger> byKind = new ConcurrentHashMap<>();
     final Set<String> bearersSeen = ConcurrentHashMap.newKeySet();
     final AtomicInteger entraCalls = new AtomicInteger();
     final AtomicInteger stsCalls = new AtomicInteger();
@@ -74,38 +60,19 @@ final class LoadTokenStub implements AutoCloseable {
     private final Map<String, String> entraTokens = new ConcurrentHashMap<>(); // token → device id
     private final Map<String, String> ccmTokens = new ConcurrentHashMap<>(); // token → client id (GUID:…)
     private final X509Certificate deviceCa;
-    private final Channel server;
 
     LoadTokenStub(EventLoopGroup group, IssuedCert serverCert, X509Certificate deviceCa, String tenant,
                   String loginHost, String roleId) throws Exception {
+        super(group, serverCert, deviceCa);
         this.deviceCa = deviceCa;
         this.tenant = tenant;
         this.loginHost = loginHost;
         this.roleId = roleId;
-        SslContext ssl = TlsContexts.server(serverCert, ClientAuthMode.DEFERRED, List.of(deviceCa));
-        server = new ServerBootstrap().group(group).channel(EventLoops.serverChannelClass())
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(ssl.newHandler(ch.alloc()), new HttpServerCodec(),
-                                new HttpObjectAggregator(1 << 20), new Handler());
-                    }
-                })
-                .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-    }
-
-    int port() {
-        return ((InetSocketAddress) server.localAddress()).getPort();
-    }
-
-    int count(String kind) {
-        AtomicInteger n = byKind.get(kind);
-        return n == null ? 0 : n.get();
     }
 
     @Override
-    public void close() {
-        server.close().syncUninterruptibly();
+    ChannelHandler newHandler() {
+        return new Handler();
     }
 
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -221,7 +188,7 @@ final class LoadTokenStub implements AutoCloseable {
                 kind = "other";
                 res = json(HttpResponseStatus.NOT_FOUND, "{}");
             }
-            byKind.computeIfAbsent(kind, k -> new AtomicInteger()).incrementAndGet();
+            counted(kind);
             return res;
         }
 
@@ -244,10 +211,7 @@ final class LoadTokenStub implements AutoCloseable {
         }
 
         private FullHttpResponse body(HttpResponseStatus st, String type, String text) {
-            byte[] b = text.getBytes(StandardCharsets.UTF_8);
-            FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, st, Unpooled.wrappedBuffer(b));
-            res.headers().set(HttpHeaderNames.CONTENT_TYPE, type).setInt(HttpHeaderNames.CONTENT_LENGTH, b.length);
-            return res;
+            return response(st, type, text.getBytes(StandardCharsets.UTF_8));
         }
 
         @Override
