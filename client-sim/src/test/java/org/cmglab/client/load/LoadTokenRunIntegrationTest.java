@@ -3,7 +3,6 @@ package org.cmglab.client.load;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.netty.channel.EventLoopGroup;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -16,50 +15,22 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.cmglab.proto.pki.CertSpec;
-import org.cmglab.proto.pki.IssuedCert;
-import org.cmglab.proto.pki.LabCa;
 import org.cmglab.proto.pki.TlsContexts;
-import org.cmglab.proto.runtime.EventLoops;
 import org.cmglab.proto.runtime.HostMap;
 import org.cmglab.proto.runtime.Json;
 import org.cmglab.proto.runtime.LabHttpClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code load --auth token} on loopback against {@link LoadTokenStub}: each client's own Entra device identity and
  * CCM token (AADAuthInfo, Entra, CCM_STS), the token on every request of the mix, no client certificate, the token
  * phase in the summary, the 0600 cache reused by the next run, renewal near expiry, and failures counted by step.
  */
-class LoadTokenRunIntegrationTest {
-    static final String SERVICE = "cmg.load.test";
-    static final String LOGIN = "login.load.test";
+class LoadTokenRunIntegrationTest extends LoadTestFixture {
     static final String TENANT = "0e7f1c55-1b1e-4b7e-9a55-000000000007";
     static final String ROLE = "72057594037927939";
-    static EventLoopGroup group;
-    static LabCa ca;
-    static IssuedCert server;
-
-    @TempDir
-    Path tmp;
-
-    @BeforeAll
-    static void start() {
-        group = EventLoops.newGroup(2, "load-token-test");
-        ca = LabCa.createEphemeral();
-        server = ca.issue(CertSpec.server(SERVICE, List.of(SERVICE, LOGIN), List.of()));
-    }
-
-    @AfterAll
-    static void stop() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
 
     private static LoadOptions options(int count, String mix, long requests, Path json) {
         return new LoadOptions(count, "token", RequestMix.parse(mix), Duration.ofSeconds(60), requests, 0, 0, 0,
