@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 /**
  * The benchmark harness of issue 8 ({@code bench/run}): starts the lab (LabProcesses) on a random net, an nginx TLS
  * front door to the MP and an {@code ssh -R} tunnel to the MP, all on loopback, then runs W6 (start-up), W1 (small
- * CcmMessaging requests, wrk), W4 (W1 next to a slow 64 MiB download), W2 (64 MiB download, curl) and W5 (CMG
+ * CcmMessaging requests: a content location request for a package on three DPs, ~2 KB in, ~4 KB out; h2load), W4 (W1 next to a slow 64 MiB download), W2 (64 MiB download, curl) and W5 (CMG
  * content token + manifest, wrk) against direct / CMG / nginx / ssh -R, each at least 3 times, and writes the medians
  * and the goal ratios to {@code bench/results/<timestamp>.json} and {@code .md}.
  */
@@ -39,7 +39,10 @@ import picocli.CommandLine.Option;
         exitCodeList = {"0:every workload measured", "1:a workload or path could not be measured (see the report)",
                 "2:usage error", "3:the lab or a baseline did not start"})
 public final class BenchMain implements Callable<Integer> {
-    static final String PACKAGE_W1 = "P0100B01"; // never distributed: W1's reply names only the MP's own DP
+    /** W1's package: not on the CMG; on the MP's own DP and {@link #W1_EXTRA_DPS} more (site-sim {@code /dps}). */
+    static final String PACKAGE_W1 = "P0100B01";
+    /** Other DPs holding W1's package: with the MP's own, three DP records make the ~4 KB reply of issue 8. */
+    static final int W1_EXTRA_DPS = 2;
     static final String PACKAGE_W5 = "P0100B05"; // distributed to the CMG for W5
     static final long BULK_BYTES = 64L << 20;
 
@@ -394,7 +397,11 @@ public final class BenchMain implements Callable<Integer> {
         auth.put("Authorization", "Bearer " + token);
         auth.put("User-Agent", "ConfigMgr Messaging HTTP Sender");
 
-        // ---- W1 request and a checked sample exchange per path (status 200, reply size)
+        // ---- W1 request and a checked sample exchange per path (status 200, reply size, every DP of the package)
+        JsonNode placed = Json.MAPPER.readTree(lab.adminPost(plan.siteSimAdmin(), "/dps?package=" + PACKAGE_W1
+                + "&count=" + W1_EXTRA_DPS));
+        List<String> w1Dps = new ArrayList<>(List.of(LabPlan.MP_FQDN));
+        placed.path("distributionPoints").forEach(dp -> w1Dps.add(dp.asText()));
         byte[] w1Body = BenchMessages.w1Request(deviceId, PACKAGE_W1, LabPlan.SITE_CODE, Instant.now());
         Map<String, String> w1Headers = new LinkedHashMap<>(auth);
         w1Headers.put("Content-Type", org.cmglab.proto.ccm.CcmMultipart.CONTENT_TYPE);
@@ -408,9 +415,18 @@ public final class BenchMain implements Callable<Integer> {
                 if (x.status() != 200) {
                     throw new IllegalStateException("W1 sample request answered " + x.status());
                 }
+                List<String> dps;
+                try {
+                    dps = BenchMessages.distributionPoints(Files.readAllBytes(reply));
+                } catch (IOException e) {
+                    throw new IllegalStateException("W1 sample reply unreadable: " + e.getMessage(), e);
+                }
+                if (!dps.equals(w1Dps)) {
+                    throw new IllegalStateException("W1 sample reply lists the DPs " + dps + " (expected " + w1Dps + ")");
+                }
                 w1Targets.put(t.name(), t);
-                out.printf("    W1 check %-6s CCM_POST %d bytes → %d, %d bytes%n", t.name(), w1Body.length, x.status(),
-                        x.bytes());
+                out.printf("    W1 check %-6s CCM_POST %d bytes → %d, %d bytes (%d DPs)%n", t.name(), w1Body.length,
+                        x.status(), x.bytes(), dps.size());
                 report.meta.putIfAbsent("w1RequestBytes", w1Body.length);
                 report.meta.putIfAbsent("w1ReplyBytes", x.bytes());
             } catch (RuntimeException e) {

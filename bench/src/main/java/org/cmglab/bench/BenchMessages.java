@@ -27,7 +27,8 @@ final class BenchMessages {
 
     /**
      * W1: {@code ContentLocationRequest} for {@code packageId}, body zlib-compressed (Hook3, as the client sends
-     * it), reply not compressed ({@code ReplyCompression="none"}): about 2 KB in, 4 KB out.
+     * it), reply not compressed ({@code ReplyCompression="none"}): about 2 KB in; the reply is about 4 KB when the
+     * package is on three DPs (the MP's own and two more the harness places it on through site-sim's {@code /dps}).
      */
     static byte[] w1Request(String sourceId, String packageId, String siteCode, Instant now) {
         return message(sourceId, contentLocationXml(packageId, siteCode, false), "none", now);
@@ -78,6 +79,26 @@ final class BenchMessages {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("unreadable JWT payload: " + e.getMessage(), e);
         }
+    }
+
+    private static final Pattern DP_RECORD =
+            Pattern.compile("<ServerRemoteName>([^<]+)</ServerRemoteName><DPType>SERVER</DPType>");
+
+    /** The on-premises DPs ({@code DPType SERVER}) a location reply lists, in order (UTF-16LE body part). */
+    static java.util.List<String> distributionPoints(byte[] reply) {
+        java.util.List<String> best = java.util.List.of();
+        for (int shift = 0; shift < 2; shift++) { // the UTF-16 part may start at an odd offset of the multipart
+            String text = new String(reply, shift, reply.length - shift, StandardCharsets.UTF_16LE);
+            java.util.List<String> found = new java.util.ArrayList<>();
+            Matcher m = DP_RECORD.matcher(text);
+            while (m.find()) {
+                found.add(m.group(1));
+            }
+            if (found.size() > best.size()) {
+                best = found;
+            }
+        }
+        return best;
     }
 
     private static final Pattern CONTENT_URL =

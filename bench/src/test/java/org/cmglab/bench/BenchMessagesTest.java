@@ -40,6 +40,27 @@ class BenchMessagesTest {
     }
 
     @Test
+    void theDistributionPointsOfAUtf16LocationReplyAreReadInOrderAtEitherAlignment() {
+        StringBuilder xml = new StringBuilder("<ContentLocationReply><LocationRecords>");
+        for (String dp : new String[] {"mp01.corp.contoso.com", "dp02.corp.contoso.com", "dp03.corp.contoso.com"}) {
+            xml.append("<LocationRecord><URL Name=\"https://").append(dp).append("/SMS_DP_SMSPKG$/P0100B01\"/>")
+                    .append("<ServerRemoteName>").append(dp).append("</ServerRemoteName><DPType>SERVER</DPType>")
+                    .append("</LocationRecord>");
+        }
+        xml.append("<LocationRecord><ServerRemoteName>cmg</ServerRemoteName><DPType>CLOUD</DPType></LocationRecord>")
+                .append("</LocationRecords></ContentLocationReply>");
+        byte[] utf16 = xml.toString().getBytes(StandardCharsets.UTF_16LE);
+        for (int pad = 0; pad < 2; pad++) {
+            byte[] reply = new byte[pad + 5 + utf16.length];
+            System.arraycopy("--ab\n".getBytes(StandardCharsets.US_ASCII), 0, reply, pad, 5);
+            System.arraycopy(utf16, 0, reply, pad + 5, utf16.length);
+            assertThat(BenchMessages.distributionPoints(reply)).containsExactly("mp01.corp.contoso.com",
+                    "dp02.corp.contoso.com", "dp03.corp.contoso.com");
+        }
+        assertThat(BenchMessages.distributionPoints("<LocationRecords/>".getBytes(StandardCharsets.UTF_16LE))).isEmpty();
+    }
+
+    @Test
     void deviceIdComesFromTheTokenPayload() {
         String payload = Base64.getUrlEncoder().withoutPadding()
                 .encodeToString(("{\"DeviceId\":\"" + DEVICE + "\",\"Type\":\"UDA\"}").getBytes(StandardCharsets.UTF_8));

@@ -3,17 +3,22 @@ package org.cmglab.client;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.cmglab.client.load.ClientCertPool;
 import org.cmglab.client.load.LoadOptions;
 import org.cmglab.client.load.LoadRun;
 import org.cmglab.client.load.LoadRunner;
+import org.cmglab.client.load.LoadTokens;
 import org.cmglab.client.load.RequestMix;
 import org.cmglab.proto.config.ClientSimConfig;
 import org.cmglab.proto.pki.LabCa;
+import org.cmglab.proto.pki.TlsContexts;
 import org.cmglab.proto.runtime.ComponentRuntime;
 import org.cmglab.proto.runtime.Json;
+import org.cmglab.proto.runtime.LabHttpClient;
+import org.cmglab.proto.runtime.LabResolvers;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,8 +30,8 @@ import picocli.CommandLine.ParentCommand;
  * every connection and request succeeded, 1 when any failed, 2 on a usage error.
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
-        description = "Load mode: N simulated clients (own certificate each, keep-alive connections) send a mix of "
-                + "MP requests through the CMG; prints a latency summary per request kind.")
+        description = "Load mode: N simulated clients (own certificate or CCM token each, keep-alive connections) "
+                + "send a mix of MP requests through the CMG; prints a latency summary per request kind.")
 final class LoadCommand implements Callable<Integer> {
     @ParentCommand
     ClientSimMain parent;
@@ -37,8 +42,9 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--count", required = true, paramLabel = "<N>", description = "simulated clients (1..20000)")
     int count;
 
-    @Option(names = "--auth", defaultValue = "pki", paramLabel = "pki",
-            description = "client authentication: pki (a certificate per client from the lab CA; default)")
+    @Option(names = "--auth", defaultValue = "pki", paramLabel = "pki|token",
+            description = "client authentication: pki (a certificate per client from the lab CA; default) or token"
+                    + " (a CCM token per client: its own Entra device token exchanged at CCM_STS through the CMG)")
     String auth;
 
     @Option(names = "--mix", defaultValue = RequestMix.DEFAULT, paramLabel = "<kind=weight,...>",
@@ -130,51 +136,66 @@ final class LoadCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LoadOptions o;
         try {
-            if (first < 0 || first > 1_000_000) {
-                throw new IllegalArgumentException("--first: " + first + " (expected: 0..1000000)");
-            }
-            if (threads < 1 || threads > 16) {
-                throw new IllegalArgumentException("--threads: " + threads + " (expected: 1..16)");
-            }
+            LoadOptions.requireRange("--first", first, 0, 1_000_000);
+            LoadOptions.requireRange("--threads", threads, 1, 16);
             o = new LoadOptions(count, auth, RequestMix.parse(mix), LoadOptions.parseDuration("--duration", duration),
                     requests, rate, active, connectRate, LoadOptions.parseDuration("--timeout", timeout), json,
                     null, waitFor, holdUntil, !noProgress, maxConnecting);
+            if (connectTo != null) {
+                org.cmglab.proto.config.Loopback.require(connectTo, "--connect-to");
+            }
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw usage(e.getMessage());
         }
         ClientSimConfig config = Json.readFile(parent.config, ClientSimConfig.class);
         if (config.mpRoleId() == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "mpRoleId: null (expected in the config)");
+            throw usage("mpRoleId: null (expected in the config)");
+        }
+        LoadTokens.Endpoints tokenEndpoints = null;
+        if (o.tokenAuth()) {
+            try {
+                tokenEndpoints = LoadTokens.Endpoints.of(config);
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
         }
         Path logDir = Path.of(config.logDir() == null ? "logs" : config.logDir());
         List<X509Certificate> roots = MplistCommand.trustRoots(config.trustRoots());
         Path ca = caDir != null ? caDir : Path.of(config.trustRoots().get(0)).toAbsolutePath().getParent();
         if (!Files.exists(ca.resolve(LabCa.ROOT_KEY_FILE))) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--ca-dir: " + ca + " has no "
-                    + LabCa.ROOT_KEY_FILE + " (expected: the lab's pki folder, which issues the clients' certificates)");
+            throw usage("--ca-dir: " + ca + " has no " + LabCa.ROOT_KEY_FILE
+                    + " (expected: the lab's pki folder, which issues the clients' certificates)");
         }
         Path pool = poolDir != null ? poolDir : Path.of(config.stateDir() != null ? config.stateDir()
                 : ".cmglab/client-sim").resolve("load-pool");
-        ClientCertPool certs = ClientCertPool.loadOrIssue(LabCa.loadOrCreate(ca), first, count, pool);
+        LabCa labCa = LabCa.loadOrCreate(ca);
+        // token clients: an Entra device certificate each (the lab CA is azure-sim's device CA), no TLS client cert
+        ClientCertPool certs = ClientCertPool.loadOrIssue(o.tokenAuth() ? ClientCertPool.Kind.ENTRA_DEVICE
+                : ClientCertPool.Kind.PKI, labCa, first, count, pool);
         CmgTarget t = resolve(config);
-        java.net.InetSocketAddress remote = t.remote();
-        if (connectTo != null) {
-            try {
-                org.cmglab.proto.config.Loopback.require(connectTo, "--connect-to");
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-            }
-            remote = new java.net.InetSocketAddress(connectTo, t.port());
-        }
+        java.net.InetSocketAddress remote = connectTo == null ? t.remote()
+                : new java.net.InetSocketAddress(connectTo, t.port());
         LoadRun.Target target = new LoadRun.Target(t.serviceName(), t.port(), remote, t.sourceAddress());
         String mpHost = config.mpUrl() == null ? t.serviceName() : java.net.URI.create(config.mpUrl()).getHost();
         ComponentRuntime runtime = new ComponentRuntime("client-sim-load", logDir, "CcmMessaging.log", "CcmMessaging",
                 threads);
         try {
-            return LoadRunner.run(o, target, roots, certs, first, config.mpRoleId(), config.siteCode(), mpHost, packageId,
-                    runtime.group(), parent.out, System.err);
+            LoadTokens.Phase tokens = null;
+            if (tokenEndpoints != null) {
+                LabHttpClient http = new LabHttpClient(runtime.group(), TlsContexts.client(roots, null),
+                        LabResolvers.forConfig(config.hosts(), config.dnsServer()), o.timeout(), o.timeout());
+                tokens = LoadTokens.acquire(tokenEndpoints, http, certs, first,
+                        LoadTokens.cacheFile(pool, labCa.root(), first), LoadTokens.validFor(o),
+                        Math.min(LoadTokens.MAX_IN_FLIGHT, o.maxConnecting()), o.timeout(), Clock.systemUTC());
+            }
+            return LoadRunner.run(o, target, roots, certs, first, config.mpRoleId(), config.siteCode(), mpHost,
+                    packageId, tokens, runtime.group(), parent.out, System.err);
         } finally {
             runtime.close();
         }
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 }

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "clients", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs N simulated clients (client-sim load mode) against the running lab (cmglab up): each "
-                + "with its own certificate and keep-alive connection, a mix of location, policy and content "
+                + "with its own certificate or CCM token and keep-alive connection, a mix of location, policy and content "
                 + "requests; prints a latency summary per request kind.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every connection and request succeeded", "1:some failed (see the summary)",
@@ -48,7 +48,9 @@ final class ClientsCommand implements Callable<Integer> {
     @Option(names = "--rate", paramLabel = "<rps>", description = "requests per second over all clients")
     Integer rate;
 
-    @Option(names = "--auth", defaultValue = "pki", paramLabel = "pki", description = "client authentication")
+    @Option(names = "--auth", defaultValue = "pki", paramLabel = "pki|token",
+            description = "client authentication: pki (a certificate each) or token (a CCM token each, from its own"
+                    + " Entra device token through the CMG's CCM_STS; default ${DEFAULT-VALUE})")
     String auth;
 
     @Option(names = "--mix", paramLabel = "<kind=weight,...>",

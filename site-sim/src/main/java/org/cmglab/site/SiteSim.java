@@ -58,6 +58,7 @@ public final class SiteSim implements AutoCloseable {
     private org.cmglab.site.sup.SoftwareUpdatePointServer sup;
     private final org.cmglab.site.mp.ReceivedRequestRecorder received;
     private volatile org.cmglab.site.mp.MpSlowdown slowdown;
+    private volatile org.cmglab.site.ccm.DistributionPoints dps;
 
     private SiteSim(SiteSimConfig config, MpIdentity identity, ManagementPointServer server,
                     MpRequestObserver observer, org.cmglab.site.mp.ReceivedRequestRecorder received,
@@ -90,9 +91,11 @@ public final class SiteSim implements AutoCloseable {
         if (content != null) {
             runtime.onClose(content);
         }
+        org.cmglab.site.ccm.DistributionPoints dps = new org.cmglab.site.ccm.DistributionPoints(identity.fqdn(),
+                config.https(), MP_VERSION);
         MpMessaging messaging = new MpMessaging(config.siteCode(), identity.name(), identity.fqdn(), config.https(),
                 MP_VERSION, mc, SiteTokenSetup.messageAuthenticator(tokens),
-                content == null ? ContentLocationSource.NONE : content.locations(), Clock.systemUTC());
+                dps.then(content == null ? ContentLocationSource.NONE : content.locations()), Clock.systemUTC());
         if (tokens != null) {
             messaging.clientTokenIssuer(tokens::issueClientToken);
         }
@@ -111,6 +114,7 @@ public final class SiteSim implements AutoCloseable {
         sim.slowdown = slowdown;
         sim.tokens = tokens;
         sim.content = content;
+        sim.dps = dps;
         sim.sup = config.sup() == null ? null : runtime.onClose(org.cmglab.site.sup.SupLauncher.start(config.sup(), runtime));
         log.info("Management point {} ({}) of site {} serves {}", identity.name(), identity.fqdn(),
                 identity.siteCode(), sim.url());
@@ -127,6 +131,7 @@ public final class SiteSim implements AutoCloseable {
         }
         actions.put("received", (q, body) -> sim.received(q.getOrDefault("trace", java.util.List.of()).stream()
                 .findFirst().orElse(null)));
+        actions.put("dps", (q, body) -> sim.dps.adminPlace(q));
         actions.put("slow", (q, body) -> sim.slow(q.getOrDefault("ms", java.util.List.of()).stream().findFirst()
                 .orElse(null)));
         sim.adminAddress = runtime.startAdmin(config.admin(), sim::isListening, sim::status, actions).boundAddress();
@@ -196,6 +201,14 @@ public final class SiteSim implements AutoCloseable {
         }
         slowdown.delayMillis(v);
         return java.util.Map.of("slowMs", v);
+    }
+
+    /**
+     * The site's other on-premises DPs and what they hold (admin action {@code POST /dps?package=<id>&count=<n>}):
+     * intranet location replies list them after the MP's own DP.
+     */
+    public org.cmglab.site.ccm.DistributionPoints distributionPoints() {
+        return dps;
     }
 
     /** The software update point, or null when the config has none. */

@@ -223,4 +223,39 @@ class TokenAuthE2ETest {
         assertThat(Files.readString(plan.logDir().resolve("MP_RegistrationManager.log")))
                 .contains("PreAuth token validation failed").contains(bulk.text("uniqueId") + " is blocked");
     }
+
+    /**
+     * {@code client-sim load --auth token}: each simulated client gets its own CCM token (its own Entra device
+     * certificate from the lab CA → azure-sim's device grant → CCM_STS through the CMG) and sends the mix through the
+     * CMG on {@code CCM_Proxy_ServerAuth} with it; the MP checks every message's SourceID against its token.
+     */
+    @Test
+    @Order(5)
+    void loadModeTokenClientsEachGetTheirOwnCcmTokenAndSendTheMixWithIt() throws Exception {
+        Run r = run(LabPlan.CLIENT_SIM, List.of("--config", plan.configFile(LabPlan.CLIENT_SIM).toString(), "load",
+                "--count", "4", "--auth", "token", "--requests", "40", "--duration", "60s", "--no-progress",
+                "--ca-dir", plan.pkiDir().toString(), "--pool-dir", tmp.resolve("load-pool").toString()));
+        assertThat(r.exit()).as(r.output()).isZero();
+        JsonNode res = r.result();
+        assertThat(res.path("token").path("ok").asLong()).as(r.output()).isEqualTo(4);
+        assertThat(res.path("total").path("ok").asLong()).isEqualTo(40);
+        assertThat(res.path("total").path("errors").asLong()).isZero();
+        assertThat(res.path("kinds").path("location").path("ok").asLong()).isPositive();
+        assertThat(res.path("kinds").path("policy").path("ok").asLong()).isPositive();
+        String sts = stsLog();
+        for (int i = 0; i < 4; i++) {
+            String smsId = "GUID:" + java.util.UUID.nameUUIDFromBytes(("cmglab-load-client-" + i)
+                    .getBytes(StandardCharsets.UTF_8)).toString().toUpperCase(java.util.Locale.ROOT);
+            assertThat(sts.toUpperCase(java.util.Locale.ROOT)).as("CCM_STS issued a UDA token for load client " + i)
+                    .contains(("token type: UDA, hierarchyId " + LabPlan.HIERARCHY_ID + ", deviceId " + smsId)
+                            .toUpperCase(java.util.Locale.ROOT));
+        }
+        // a second run reuses the cached tokens: no new CCM_STS exchange
+        Run again = run(LabPlan.CLIENT_SIM, List.of("--config", plan.configFile(LabPlan.CLIENT_SIM).toString(), "load",
+                "--count", "4", "--auth", "token", "--requests", "8", "--duration", "60s", "--no-progress",
+                "--ca-dir", plan.pkiDir().toString(), "--pool-dir", tmp.resolve("load-pool").toString()));
+        assertThat(again.exit()).as(again.output()).isZero();
+        assertThat(again.result().path("token").path("cached").asLong()).isEqualTo(4);
+        assertThat(again.result().path("token").path("ok").asLong()).isZero();
+    }
 }

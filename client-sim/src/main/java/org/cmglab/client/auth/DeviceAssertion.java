@@ -25,12 +25,12 @@ import org.cmglab.proto.pki.IssuedCert;
  * {@code iss} = {@code sub} = the device id (the certificate's CN), {@code aud} = the token endpoint URL as Entra
  * names it (no port), {@code iat}, {@code exp} = iat + 5 min, {@code jti}. See azure-sim's DeviceAssertionVerifier.
  */
-final class DeviceAssertion {
+public final class DeviceAssertion {
     static final Duration LIFETIME = Duration.ofMinutes(5);
 
     private DeviceAssertion() {}
 
-    static String sign(IssuedCert device, String tokenEndpointUrl, Instant now) {
+    public static String sign(IssuedCert device, String tokenEndpointUrl, Instant now) {
         if (!(device.privateKey() instanceof RSAPrivateKey key)) {
             throw new IllegalArgumentException("device key: " + device.privateKey().getAlgorithm() + " (expected: RSA)");
         }
@@ -50,8 +50,17 @@ final class DeviceAssertion {
         }
     }
 
+    /**
+     * The assertion's {@code aud}: the token endpoint of {@code authority} ({@code https://<login host>[:port]/<tenant>})
+     * as Entra names it, without a port: {@code https://<login host>/<tenant>/oauth2/token}.
+     */
+    public static String audience(String authority) {
+        java.net.URI a = java.net.URI.create(authority);
+        return "https://" + a.getHost() + a.getRawPath() + "/oauth2/token";
+    }
+
     /** The CN of the device certificate. */
-    static String deviceId(IssuedCert device) {
+    public static String deviceId(IssuedCert device) {
         try {
             for (Rdn rdn : new LdapName(device.certificate().getSubjectX500Principal().getName()).getRdns()) {
                 if (rdn.getType().equalsIgnoreCase("CN")) {

@@ -117,9 +117,8 @@ public final class TokenAcquisition {
         log.info("AADAuthInfo: AADCLIENTAPPID {}, AADRESOURCEURI {}", clientApp, resource);
 
         IssuedCert device = IssuedCert.readPem(Path.of(tokens.deviceTls().certFile()), Path.of(tokens.deviceTls().keyFile()));
-        URI authority = URI.create(tokens.entraAuthority());
         URI tokenUri = URI.create(tokens.entraAuthority() + "/oauth2/token");
-        String aud = "https://" + authority.getHost() + authority.getRawPath() + "/oauth2/token";
+        String aud = DeviceAssertion.audience(tokens.entraAuthority());
         String assertion = DeviceAssertion.sign(device, aud, clock.instant());
         String form = "grant_type=" + enc("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&client_id=" + enc(clientApp)
                 + "&resource=" + enc(resource) + "&assertion=" + enc(assertion);

@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.UUID;
 import org.cmglab.proto.pki.CertSpec;
 import org.cmglab.proto.pki.Eku;
 import org.cmglab.proto.pki.IssuedCert;
@@ -27,15 +28,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The PKI client-authentication certificates of a load run's simulated clients: one EC P-256 key and certificate per
- * client ({@code CN=load-00042.corp.contoso.com}, client-auth EKU), issued by the lab's client-issuing CA. Issuing a
- * few thousand takes seconds, so the pool is cached in {@code <poolDir>/pki-<root thumbprint>.pool} (one
+ * The certificates of a load run's simulated clients, one key and certificate per client issued by the lab CA, of one
+ * {@link Kind}: the PKI client-authentication certificates ({@code CN=load-00042.corp.contoso.com}, EC P-256) or the
+ * Entra device certificates of token clients ({@code CN=<device id GUID>}, RSA-2048: the device signs its RS256
+ * sign-in assertion with it; the lab CA is azure-sim's device CA). Issuing a few thousand takes seconds (RSA keys:
+ * minutes), so the pool is cached in {@code <poolDir>/<kind>-<root thumbprint>.pool} (one
  * {@code certificate-DER-base64 key-PKCS8-base64} line per client, mode 0600) and a later run reuses and extends it;
  * a new lab CA (another thumbprint) gets a new pool file, and certificates expiring within a day are issued again.
  */
 public final class ClientCertPool {
     private static final Logger log = LoggerFactory.getLogger(ClientCertPool.class);
     static final String DOMAIN = "corp.contoso.com";
+
+    /** What the pool's certificates are for. */
+    public enum Kind {
+        /** TLS client authentication to the CMG ({@code --auth pki}). */
+        PKI("pki", KeyType.EC_P256, "EC"),
+        /** The Entra device identity of a token client ({@code --auth token}): signs the device sign-in assertion. */
+        ENTRA_DEVICE("entra-device", KeyType.RSA_2048, "RSA");
+
+        final String filePrefix;
+        final KeyType keyType;
+        final String keyAlgorithm;
+
+        Kind(String filePrefix, KeyType keyType, String keyAlgorithm) {
+            this.filePrefix = filePrefix;
+            this.keyType = keyType;
+            this.keyAlgorithm = keyAlgorithm;
+        }
+
+        /** The certificate's subject CN for client {@code index}. */
+        String commonName(int index) {
+            return this == PKI ? clientName(index) : deviceId(index);
+        }
+    }
 
     private final List<IssuedCert> certs;
 
@@ -46,6 +72,11 @@ public final class ClientCertPool {
     /** The FQDN of client {@code index}. */
     public static String clientName(int index) {
         return String.format(Locale.ROOT, "load-%05d.%s", index, DOMAIN);
+    }
+
+    /** The Entra device id of token client {@code index}: a name-based GUID, the CN of its device certificate. */
+    public static String deviceId(int index) {
+        return UUID.nameUUIDFromBytes(("cmglab-load-device-" + index).getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     public int size() {
@@ -69,6 +100,13 @@ public final class ClientCertPool {
      * of one run use disjoint ranges); {@link #get(int)} still counts from 0.
      */
     public static ClientCertPool loadOrIssue(LabCa ca, int first, int count, Path poolDirOrNull) throws IOException {
+        return loadOrIssue(Kind.PKI, ca, first, count, poolDirOrNull);
+    }
+
+    /** As {@link #loadOrIssue(LabCa, int, int, Path)} for certificates of {@code kind}. */
+    public static ClientCertPool loadOrIssue(Kind kind, LabCa ca, int first, int count, Path poolDirOrNull)
+            throws IOException {
+        Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(ca, "ca");
         if (first < 0) {
             throw new IllegalArgumentException("first: " + first + " (expected: >= 0)");
@@ -77,10 +115,10 @@ public final class ClientCertPool {
         Path file = null;
         if (poolDirOrNull != null) {
             Files.createDirectories(poolDirOrNull);
-            file = poolDirOrNull.resolve("pki-" + thumbprint(ca.root()).substring(0, 16)
+            file = poolDirOrNull.resolve(kind.filePrefix + "-" + thumbprint(ca.root()).substring(0, 16)
                     + (first == 0 ? "" : "-from-" + first) + ".pool");
             if (Files.exists(file)) {
-                have = read(file, ca.root());
+                have = read(file, ca.root(), kind.keyAlgorithm);
             }
         }
         Instant soon = Instant.now().plusSeconds(86_400);
@@ -95,9 +133,9 @@ public final class ClientCertPool {
         }
         if (!missing.isEmpty()) {
             long t0 = System.nanoTime();
-            missing.parallelStream().forEach(i -> out[i] = ca.issue(CertSpec.builder(clientName(first + i))
-                    .ekus(Eku.CLIENT_AUTH).keyType(KeyType.EC_P256).build()));
-            log.info("Issued {} client certificates (EC P-256) from {} in {} ms", missing.size(),
+            missing.parallelStream().forEach(i -> out[i] = ca.issue(CertSpec.builder(kind.commonName(first + i))
+                    .ekus(Eku.CLIENT_AUTH).keyType(kind.keyType).build()));
+            log.info("Issued {} {} certificates ({}) from {} in {} ms", missing.size(), kind.filePrefix, kind.keyType,
                     ca.root().getSubjectX500Principal().getName(), (System.nanoTime() - t0) / 1_000_000);
         }
         List<IssuedCert> all = new ArrayList<>(List.of(out));
@@ -112,13 +150,13 @@ public final class ClientCertPool {
         return new ClientCertPool(all);
     }
 
-    private static List<IssuedCert> read(Path file, X509Certificate root) throws IOException {
+    private static List<IssuedCert> read(Path file, X509Certificate root, String keyAlgorithm) throws IOException {
         List<IssuedCert> out = new ArrayList<>();
         CertificateFactory cf;
         KeyFactory kf;
         try {
             cf = CertificateFactory.getInstance("X.509");
-            kf = KeyFactory.getInstance("EC");
+            kf = KeyFactory.getInstance(keyAlgorithm);
         } catch (CertificateException | java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
@@ -154,11 +192,16 @@ public final class ClientCertPool {
                 throw new IllegalStateException(e);
             }
         }
+        writePrivate(file, sb);
+    }
+
+    /** Writes {@code text} (ASCII) to {@code file}, mode 0600 from the start, replacing it atomically. */
+    static void writePrivate(Path file, CharSequence text) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                 java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, sb, StandardCharsets.US_ASCII);
+        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

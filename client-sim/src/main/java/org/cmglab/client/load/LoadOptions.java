@@ -9,7 +9,8 @@ import java.util.Objects;
  * A validated load run: how many simulated clients, how they authenticate, what they ask, and the bounds.
  *
  * @param count          simulated clients, each with its own identity and its own keep-alive connection (1..20,000)
- * @param auth           {@code pki} (a client certificate per client from the lab CA)
+ * @param auth           {@code pki} (a client certificate per client from the lab CA) or {@code token} (a CCM token
+ *                       per client, from its own Entra device identity, {@link LoadTokens})
  * @param mix            the request mix
  * @param duration       the request phase ends after this (≤ {@link #MAX_DURATION})
  * @param requests       ... or after this many requests, whichever comes first (≤ {@link #MAX_REQUESTS})
@@ -36,6 +37,8 @@ public record LoadOptions(int count, String auth, RequestMix mix, Duration durat
     public static final Duration MAX_WAIT = Duration.ofMinutes(15);
     public static final int MAX_CONNECTING = 256;
     public static final int MAX_RATE = 1_000_000;
+    /** {@code pki} or {@code token}. */
+    public static final java.util.List<String> AUTH_MODES = java.util.List.of("pki", "token");
 
     /** With {@link #MAX_CONNECTING} handshakes in flight. */
     public LoadOptions(int count, String auth, RequestMix mix, Duration duration, long requests, int rate,
@@ -46,17 +49,12 @@ public record LoadOptions(int count, String auth, RequestMix mix, Duration durat
     }
 
     public LoadOptions {
-        if (maxConnecting < 1 || maxConnecting > MAX_CONNECTING) {
-            throw new IllegalArgumentException("--max-connecting: " + maxConnecting + " (expected: 1.."
-                    + MAX_CONNECTING + ")");
-        }
-        if (count < 1 || count > MAX_COUNT) {
-            throw new IllegalArgumentException("--count: " + count + " (expected: 1.." + MAX_COUNT + ")");
-        }
+        requireRange("--max-connecting", maxConnecting, 1, MAX_CONNECTING);
+        requireRange("--count", count, 1, MAX_COUNT);
         Objects.requireNonNull(auth, "auth");
-        if (!auth.equals("pki")) {
-            throw new IllegalArgumentException("--auth: " + auth + " (expected: pki; token auth in load mode is not"
-                    + " implemented yet, see docs/load-mode.md)");
+        if (!AUTH_MODES.contains(auth)) {
+            throw new IllegalArgumentException("--auth: " + auth + " (expected: pki or token; a token client of load"
+                    + " mode gets its CCM token from an Entra device token, see docs/load-mode.md)");
         }
         Objects.requireNonNull(mix, "mix");
         Objects.requireNonNull(duration, "duration");
@@ -64,22 +62,34 @@ public record LoadOptions(int count, String auth, RequestMix mix, Duration durat
             throw new IllegalArgumentException("--duration: " + format(duration) + " (expected: > 0 and <= "
                     + format(MAX_DURATION) + ")");
         }
-        if (requests < 0 || requests > MAX_REQUESTS) {
-            throw new IllegalArgumentException("--requests: " + requests + " (expected: 0.." + MAX_REQUESTS + ")");
-        }
-        if (rate < 0 || rate > MAX_RATE) {
-            throw new IllegalArgumentException("--rate: " + rate + " (expected: 0.." + MAX_RATE + ", 0 = unlimited)");
-        }
-        if (active < 0 || active > count) {
-            throw new IllegalArgumentException("--active: " + active + " (expected: 0.." + count + ", 0 = all)");
-        }
-        if (connectRate < 0 || connectRate > MAX_RATE) {
-            throw new IllegalArgumentException("--connect-rate: " + connectRate + " (expected: 0.." + MAX_RATE + ")");
-        }
+        requireRange("--requests", requests, 0, MAX_REQUESTS);
+        requireRange("--rate", rate, 0, MAX_RATE, ", 0 = unlimited");
+        requireRange("--active", active, 0, count, ", 0 = all");
+        requireRange("--connect-rate", connectRate, 0, MAX_RATE);
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.toMillis() < 100 || timeout.compareTo(Duration.ofMinutes(5)) > 0) {
             throw new IllegalArgumentException("--timeout: " + format(timeout) + " (expected: 100ms..5m)");
         }
+    }
+
+    /** Whether the clients authenticate with CCM tokens ({@code --auth token}) instead of certificates. */
+    public boolean tokenAuth() {
+        return auth.equals("token");
+    }
+
+    /**
+     * Checks an option's bound: {@code value} in {@code min..max}, else an {@link IllegalArgumentException}
+     * {@code <option>: <value> (expected: <min>..<max><note>)}.
+     */
+    public static void requireRange(String option, long value, long min, long max, String note) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option + ": " + value + " (expected: " + min + ".." + max + note + ")");
+        }
+    }
+
+    /** {@link #requireRange(String, long, long, long, String)} without a note. */
+    public static void requireRange(String option, long value, long min, long max) {
+        requireRange(option, value, min, max, "");
     }
 
     /** Clients that send requests. */

@@ -22,7 +22,9 @@ import org.cmglab.proto.flow.TraceContext;
  * Builds the HTTP request of each {@link LoadKind} for simulated client {@code i}, and checks a reply is what that
  * kind expects. Every client has its own SMSID ({@code GUID:<name-based UUID of its index>}), NetBIOS name and FQDN
  * in its messages; the location messages are not signed (the MP does not ask for it), so the run shares one
- * throw-away "ConfigMgr Client" key for {@link ClientRequests} instead of making an RSA key per client.
+ * throw-away "ConfigMgr Client" key for {@link ClientRequests} instead of making an RSA key per client. PKI clients
+ * use {@code CCM_Proxy_MutualAuth} (their certificate proves them); token clients {@code CCM_Proxy_ServerAuth} with
+ * their own CCM token on every request (docs/client-auth.md, "What the CMG checks").
  */
 final class LoadRequests {
     static final String USER_AGENT = "ConfigMgr Messaging HTTP Sender";
@@ -37,6 +39,8 @@ final class LoadRequests {
     private final String[] policyIds;
     private final ClientSigningCert.Generated shared;
     private final int first;
+    private final String[] bearers;
+    private final String messagingPath;
 
     /**
      * @param hostHeader the CMG service name (with {@code :port} when not 443)
@@ -49,9 +53,22 @@ final class LoadRequests {
 
     /** {@code first}: the number of this process's client 0 (several load processes use disjoint ranges). */
     LoadRequests(String hostHeader, String mpRoleId, String siteCode, String mpHost, String packageId, int first) {
+        this(hostHeader, mpRoleId, siteCode, mpHost, packageId, first, null);
+    }
+
+    /**
+     * {@code bearersOrNull}: token clients ({@code --auth token}): the CCM token of each client (index 0 = client
+     * {@code first}; null = none), sent as {@code Authorization: Bearer} on {@code CCM_Proxy_ServerAuth}, messages to
+     * {@code ccm_system_tokenauth} with {@code CcmTokenAuth: 1}; null = PKI clients on {@code CCM_Proxy_MutualAuth}.
+     */
+    LoadRequests(String hostHeader, String mpRoleId, String siteCode, String mpHost, String packageId, int first,
+                 String[] bearersOrNull) {
         this.first = first;
+        this.bearers = bearersOrNull;
         this.hostHeader = Objects.requireNonNull(hostHeader, "hostHeader");
-        this.prefix = "/CCM_Proxy_MutualAuth/" + Objects.requireNonNull(mpRoleId, "mpRoleId");
+        this.prefix = (bearersOrNull == null ? "/CCM_Proxy_MutualAuth/" : "/CCM_Proxy_ServerAuth/")
+                + Objects.requireNonNull(mpRoleId, "mpRoleId");
+        this.messagingPath = bearersOrNull == null ? "/ccm_system/request" : "/ccm_system_tokenauth/request";
         this.siteCode = siteCode == null ? "P01" : siteCode;
         this.mpHost = Objects.requireNonNull(mpHost, "mpHost");
         this.packageId = Objects.requireNonNull(packageId, "packageId");
@@ -76,7 +93,7 @@ final class LoadRequests {
     /** The request of kind {@code k} for client {@code client}; {@code seq} varies what repeats (policy ids). */
     FullHttpRequest build(LoadKind k, int localClient, long seq, ByteBufAllocator alloc) {
         int client = first + localClient;
-        return switch (k) {
+        FullHttpRequest r = switch (k) {
             case MPLIST -> get(prefix + "/SMS_MP/.sms_aut?MPLIST", alloc);
             case POLICY -> get(prefix + "/SMS_MP/.sms_pol?" + policyIds[(int) (seq % policyIds.length)]
                     .replace("{", "%7B").replace("}", "%7D"), alloc);
@@ -84,6 +101,16 @@ final class LoadRequests {
             case CONTENT -> post(requests(client).contentLocation(smsId(client), packageId, true, Instant.now()),
                     alloc);
         };
+        if (bearers != null) {
+            String token = localClient < bearers.length ? bearers[localClient] : null;
+            if (token != null) { // without one the CMG answers 401, counted as http-401
+                r.headers().set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token);
+            }
+            if (!HttpMethod.GET.equals(r.method())) {
+                r.headers().set("CcmTokenAuth", "1");
+            }
+        }
+        return r;
     }
 
     private ClientRequests requests(int client) {
@@ -102,7 +129,7 @@ final class LoadRequests {
     private FullHttpRequest post(ClientRequests.Built b, ByteBufAllocator alloc) {
         byte[] body = b.bytes();
         FullHttpRequest r = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf("CCM_POST"),
-                prefix + "/ccm_system/request", alloc.buffer(body.length).writeBytes(body));
+                prefix + messagingPath, alloc.buffer(body.length).writeBytes(body));
         headers(r);
         r.headers().set(HttpHeaderNames.CONTENT_TYPE, CcmMultipart.CONTENT_TYPE);
         r.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);

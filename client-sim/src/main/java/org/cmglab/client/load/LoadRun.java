@@ -353,8 +353,10 @@ public final class LoadRun {
                             p.setEndpointIdentificationAlgorithm("HTTPS");
                             tls.engine().setSSLParameters(p);
                             tls.setHandshakeTimeoutMillis(options.timeout().toMillis());
-                            keys.bind(tls.engine(), index);
-                            ch.closeFuture().addListener(x -> keys.unbind(tls.engine()));
+                            if (!options.tokenAuth()) { // a token client presents no certificate
+                                keys.bind(tls.engine(), index);
+                                ch.closeFuture().addListener(x -> keys.unbind(tls.engine()));
+                            }
                             ch.pipeline().addLast("tls", tls)
                                     .addLast("http", new HttpClientCodec())
                                     .addLast("aggregate", new HttpObjectAggregator(MAX_RESPONSE_BYTES))

@@ -38,35 +38,69 @@ public final class LoadRunner {
                           int first, String mpRoleId, String siteCode, String mpHost, String packageId,
                           EventLoopGroup group, PrintStream out, PrintStream progressOut)
             throws IOException, InterruptedException {
+        return run(o, target, roots, certs, first, mpRoleId, siteCode, mpHost, packageId, null, group, out,
+                progressOut);
+    }
+
+    /**
+     * As above; with {@code --auth token} ({@link LoadOptions#tokenAuth()}) {@code tokens} is the token phase that
+     * gave each client its CCM token ({@link LoadTokens#acquire}): the clients present no certificate and send their
+     * token, and the summary shows the phase as its own row. When no client got a token the run stops there (exit 1).
+     */
+    public static int run(LoadOptions o, LoadRun.Target target, List<X509Certificate> roots, ClientCertPool certs,
+                          int first, String mpRoleId, String siteCode, String mpHost, String packageId,
+                          LoadTokens.Phase tokens, EventLoopGroup group, PrintStream out, PrintStream progressOut)
+            throws IOException, InterruptedException {
+        if (o.tokenAuth() != (tokens != null)) {
+            throw new IllegalArgumentException("tokens: " + (tokens == null ? "none" : "a token phase") + " for --auth "
+                    + o.auth() + " (expected: a token phase exactly with --auth token)");
+        }
         PoolKeyManager keys = new PoolKeyManager(certs);
         SslContext ssl = clientContext(roots, keys);
         LoadRequests requests = new LoadRequests(target.hostHeader(), mpRoleId, siteCode, mpHost, packageId,
-                first);
+                first, tokens == null ? null : tokens.bearers());
         LoadRun run = new LoadRun(o, target, ssl, keys, requests, group, out, progressOut);
-        log.info("Load run: {} clients ({} sending) against {}:{}, mix {}, up to {} / {} requests", o.count(),
-                o.senders(), target.serviceName(), target.port(), o.mix(), LoadOptions.format(o.duration()),
-                o.requests() == 0 ? "unlimited" : o.requests());
-        LoadRun.Result r = run.run();
-        String table = r.stats().table(r.seconds());
-        out.print(table);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("run", run.describe());
+        if (tokens != null && tokens.failed() == o.count()) {
+            LoadStats none = new LoadStats();
+            none.tokenPhase(tokens);
+            out.print(none.table(0));
+            out.println("No client has a CCM token (" + tokens.firstError() + "); nothing was sent");
+            json.put("connected", 0);
+            json.put("connectFailed", 0);
+            json.put("seconds", 0.0);
+            json.putAll(none.toJson(0));
+            return finish(o, json, out, 1);
+        }
+        log.info("Load run: {} clients ({} sending, {}) against {}:{}, mix {}, up to {} / {} requests", o.count(),
+                o.senders(), o.auth(), target.serviceName(), target.port(), o.mix(), LoadOptions.format(o.duration()),
+                o.requests() == 0 ? "unlimited" : o.requests());
+        LoadRun.Result r = run.run();
+        r.stats().tokenPhase(tokens);
+        String table = r.stats().table(r.seconds());
+        out.print(table);
         json.put("connected", r.connected());
         json.put("connectFailed", r.connectFailed());
         json.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
         json.putAll(r.stats().toJson(r.seconds()));
+        log.info("Load run finished: {} ok, {} errors, {} connect failures in {} s", r.stats().totalOk(),
+                r.stats().totalErrors(), r.connectFailed(), String.format(java.util.Locale.ROOT, "%.1f", r.seconds()));
+        return finish(o, json, out, r.clean() && (tokens == null || tokens.failed() == 0) ? 0 : 1);
+    }
+
+    /** Prints {@code RESULT <json>}, writes the JSON file, returns {@code exit}. */
+    private static int finish(LoadOptions o, Map<String, Object> json, PrintStream out, int exit) throws IOException {
         String line = Json.writeCompact(json);
         out.println("RESULT " + line);
         out.flush();
-        log.info("Load run finished: {} ok, {} errors, {} connect failures in {} s", r.stats().totalOk(),
-                r.stats().totalErrors(), r.connectFailed(), String.format(java.util.Locale.ROOT, "%.1f", r.seconds()));
         if (o.jsonFile() != null) {
             if (o.jsonFile().toAbsolutePath().getParent() != null) {
                 java.nio.file.Files.createDirectories(o.jsonFile().toAbsolutePath().getParent());
             }
             Json.MAPPER.writerWithDefaultPrettyPrinter().writeValue(o.jsonFile().toFile(), json);
         }
-        return r.clean() ? 0 : 1;
+        return exit;
     }
 
     /**

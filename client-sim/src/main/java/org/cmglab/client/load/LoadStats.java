@@ -13,7 +13,8 @@ import org.HdrHistogram.Histogram;
  * What a load run measured: per {@link LoadKind} an HdrHistogram of the latencies of successful requests (1 µs to
  * 5 min, 3 significant digits), the count, and the errors by class ({@code http-403}, {@code timeout},
  * {@code connect}, {@code tls}, {@code closed}, {@code bad-reply}, ...); plus the connection phase (handshake
- * latencies and connect errors). Recording is thread-safe (the client event loops record; the progress line and the
+ * latencies and connect errors) and, with {@code --auth token}, the token phase before it (one latency per new CCM
+ * token: Entra device token + CCM_STS). Recording is thread-safe (the client event loops record; the progress line and the
  * summary read).
  */
 public final class LoadStats {
@@ -25,6 +26,9 @@ public final class LoadStats {
         private final Histogram interval = new Histogram(1_000L, MAX_NANOS, 3);
         private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
         private final LongAdder ok = new LongAdder();
+
+        /** An empty one (the token phase keeps its own). */
+        public KindStats() {}
 
         synchronized void record(long nanos) {
             long v = Math.max(1_000L, Math.min(MAX_NANOS, nanos));
@@ -66,6 +70,7 @@ public final class LoadStats {
 
     private final Map<LoadKind, KindStats> kinds = new EnumMap<>(LoadKind.class);
     private final KindStats connect = new KindStats();
+    private volatile LoadTokens.Phase tokenPhase;
 
     public LoadStats() {
         for (LoadKind k : LoadKind.values()) {
@@ -80,6 +85,11 @@ public final class LoadStats {
     /** TCP connect + TLS handshake of each client's connection. */
     public KindStats connect() {
         return connect;
+    }
+
+    /** The token phase of {@code --auth token} ({@link LoadTokens}), shown as its own row; null = none. */
+    public void tokenPhase(LoadTokens.Phase phase) {
+        this.tokenPhase = phase;
     }
 
     public long totalOk() {
@@ -126,6 +136,14 @@ public final class LoadStats {
         row(sb, fmt, "total", totalOk(), totalErrors(), seconds, total, totalErrors);
         Histogram c = connect.histogram();
         row(sb, fmt, "connect", connect.ok(), connect.errorCount(), seconds, c, connect.errors());
+        LoadTokens.Phase t = tokenPhase;
+        if (t != null) {
+            KindStats ts = t.stats();
+            row(sb, fmt, "token", ts.ok(), ts.errorCount(), t.seconds(), ts.histogram(), ts.errors());
+            sb.append(String.format(Locale.ROOT, "token phase (before connect, rps over its own %.1f s): %d new CCM"
+                    + " tokens (Entra device token, then CCM_STS through the CMG), %d cached, %d clients without"
+                    + " one%n", t.seconds(), ts.ok(), t.cached(), t.failed()));
+        }
         return sb.toString();
     }
 
@@ -158,6 +176,14 @@ public final class LoadStats {
         kinds.values().forEach(s -> s.errors().forEach((k, v) -> totalErrors.merge(k, v, Long::sum)));
         m.put("total", json(totalOk(), totalErrors, seconds, total));
         m.put("connect", json(connect.ok(), connect.errors(), seconds, connect.histogram()));
+        LoadTokens.Phase t = tokenPhase;
+        if (t != null) {
+            Map<String, Object> tj = json(t.stats().ok(), t.stats().errors(), t.seconds(), t.stats().histogram());
+            tj.put("cached", t.cached());
+            tj.put("withoutToken", t.failed());
+            tj.put("seconds", Math.round(t.seconds() * 1000) / 1000.0);
+            m.put("token", tj);
+        }
         return m;
     }
 

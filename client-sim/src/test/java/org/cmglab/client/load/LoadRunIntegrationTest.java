@@ -3,7 +3,6 @@ package org.cmglab.client.load;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.netty.channel.EventLoopGroup;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -13,39 +12,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import org.cmglab.proto.pki.CertSpec;
-import org.cmglab.proto.pki.IssuedCert;
 import org.cmglab.proto.pki.LabCa;
-import org.cmglab.proto.runtime.EventLoops;
 import org.cmglab.proto.runtime.Json;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Load mode against a stand-in CMG on loopback: identities, keep-alive, the mix, the results, error classes. */
-class LoadRunIntegrationTest {
-    static final String SERVICE = "cmg.load.test";
-    static EventLoopGroup group;
-    static LabCa ca;
-    static IssuedCert server;
-
-    @TempDir
-    Path tmp;
-
-    @BeforeAll
-    static void start() {
-        group = EventLoops.newGroup(2, "load-test");
-        ca = LabCa.createEphemeral();
-        server = ca.issue(CertSpec.server(SERVICE, List.of(SERVICE), List.of()));
-    }
-
-    @AfterAll
-    static void stop() {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
+class LoadRunIntegrationTest extends LoadTestFixture {
     private int run(LoadStubCmg stub, ClientCertPool pool, LoadOptions o, ByteArrayOutputStream out)
             throws Exception {
         LoadRun.Target target = new LoadRun.Target(SERVICE, stub.port(),

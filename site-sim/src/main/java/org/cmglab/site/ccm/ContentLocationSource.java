@@ -19,4 +19,32 @@ public interface ContentLocationSource {
     default List<String> locationRecords(String packageId, String version, boolean onInternet, String clientId) {
         return locationRecords(packageId, version, onInternet);
     }
+
+    /** This source's records, then {@code next}'s. */
+    default ContentLocationSource then(ContentLocationSource next) {
+        java.util.Objects.requireNonNull(next, "next");
+        ContentLocationSource self = this;
+        return new ContentLocationSource() {
+            @Override
+            public List<String> locationRecords(String packageId, String version, boolean onInternet) {
+                return locationRecords(packageId, version, onInternet, null);
+            }
+
+            @Override
+            public List<String> locationRecords(String packageId, String version, boolean onInternet,
+                                                String clientId) {
+                List<String> a = self.locationRecords(packageId, version, onInternet, clientId);
+                List<String> b = next.locationRecords(packageId, version, onInternet, clientId);
+                if (a.isEmpty()) {
+                    return b;
+                }
+                if (b.isEmpty()) {
+                    return a;
+                }
+                List<String> all = new java.util.ArrayList<>(a);
+                all.addAll(b);
+                return all;
+            }
+        };
+    }
 }

@@ -107,24 +107,27 @@ final class LocationReplies {
         }
         String version = pkg.getAttribute("Version");
         boolean internet = onInternet(root);
-        String url = (mpHttps ? "https://" : "http://") + mpFqdn + "/SMS_DP_SMSPKG$/" + id;
         StringBuilder s = new StringBuilder("<ContentLocationReply SchemaVersion=\"1.00\"><ContentInfo PackageFlags=\"0\"/>"
                 + "<Sites><Site><MPSite SiteCode=\"").append(esc(siteCode)).append("\" MasterSiteCode=\"")
                 .append(esc(siteCode)).append("\" SiteLocality=\"LOCAL\"/><LocationRecords>");
         if (!internet) {
-            s.append("<LocationRecord><URL Name=\"").append(esc(url)).append("\" Signature=\"")
-                    .append(esc((mpHttps ? "https://" : "http://") + mpFqdn + "/SMS_DP_SMSSIG$/" + id))
-                    .append("\"/><ADSite Name=\"Default-First-Site-Name\"/><IPSubnets/><Metric Value=\"\"/>")
-                    .append("<Version>").append(mpVersion).append("</Version><Capabilities SchemaVersion=\"1.0\">")
-                    .append("<Property Name=\"SSLState\" Value=\"").append(mpHttps ? 1 : 0)
-                    .append("\"/></Capabilities><ServerRemoteName>").append(esc(mpFqdn))
-                    .append("</ServerRemoteName><DPType>SERVER</DPType><Windows Trust=\"1\"/>")
-                    .append("<Locality>SUBNET</Locality></LocationRecord>");
+            s.append(dpRecord(mpFqdn, mpHttps, mpVersion, id));
         }
         for (String r : cloudContent.locationRecords(id, version, internet, clientId)) {
             s.append(r);
         }
         return s.append("</LocationRecords></Site></Sites><RelatedContentIDs/></ContentLocationReply>").toString();
+    }
+
+    /** An on-premises DP's {@code <LocationRecord>} for package {@code id} (the MP's own DP or another one). */
+    static String dpRecord(String dpFqdn, boolean https, int version, String id) {
+        String scheme = https ? "https://" : "http://";
+        return "<LocationRecord><URL Name=\"" + esc(scheme + dpFqdn + "/SMS_DP_SMSPKG$/" + id) + "\" Signature=\""
+                + esc(scheme + dpFqdn + "/SMS_DP_SMSSIG$/" + id) + "\"/><ADSite Name=\"Default-First-Site-Name\"/>"
+                + "<IPSubnets/><Metric Value=\"\"/><Version>" + version + "</Version><Capabilities SchemaVersion=\"1.0\">"
+                + "<Property Name=\"SSLState\" Value=\"" + (https ? 1 : 0) + "\"/></Capabilities><ServerRemoteName>"
+                + esc(dpFqdn) + "</ServerRemoteName><DPType>SERVER</DPType><Windows Trust=\"1\"/>"
+                + "<Locality>SUBNET</Locality></LocationRecord>";
     }
 
     /**
