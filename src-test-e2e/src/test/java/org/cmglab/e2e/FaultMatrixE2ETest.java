@@ -109,7 +109,7 @@ class FaultMatrixE2ETest {
         assertThat(cpChannel(0).path("transport").asText()).as("instance 0's channel").isEqualTo("TCP-TLS");
         assertThat(cpChannel(1).path("transport").asText()).as("instance 1's channel").isEqualTo("HTTPS");
         assertThat(cpChannel(1).path("port").asInt()).isEqualTo(plan.port(10125));
-        load = new LoadDriver(plan).start(GET_LOOPS, POST_LOOPS, PER_LOOP_RATE, Duration.ofMinutes(FULL ? 15 : 4));
+        load = new LoadDriver(plan).start(GET_LOOPS, POST_LOOPS, PER_LOOP_RATE, Duration.ofMinutes(FULL ? 30 : 6));
         long t = System.nanoTime();
         await("the load to flow").atMost(Duration.ofSeconds(30)).pollInterval(POLL).until(() -> load.okSince(t) >= 20);
     }
