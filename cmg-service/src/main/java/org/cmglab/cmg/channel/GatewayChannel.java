@@ -101,8 +101,11 @@ public final class GatewayChannel {
 
     /** The status page's view of this channel. */
     public Status status() {
+        var codec = ChannelPipelines.codec(parent);
+        boolean goneAway = codec != null && codec.connection().goAwayReceived(); // the connection point drains it
         return new Status(hello.connector(), hello.connectionId(), hello.siteCode(), transport, localPort,
-                parent.isActive() && !draining && supersededBy == null, draining, since.toString(), activeStreams(),
+                parent.isActive() && !draining && supersededBy == null && !goneAway, draining,
+                since.toString(), activeStreams(),
                 requests.get(), failures.get(), hello.roles(), peerCertificate, String.valueOf(parent.remoteAddress()),
                 supersededBy);
     }
