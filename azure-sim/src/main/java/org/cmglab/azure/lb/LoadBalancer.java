@@ -158,6 +158,22 @@ public final class LoadBalancer implements AutoCloseable {
         return out;
     }
 
+    /** Stops listening on a rule's frontend (open connections are left to finish). */
+    public boolean removeRule(String name) {
+        LbRule r;
+        synchronized (this) {
+            r = rules.remove(name);
+        }
+        if (r == null) {
+            return false;
+        }
+        if (r.server != null) {
+            r.server.close().syncUninterruptibly();
+        }
+        log.info("load balancer rule {} on {} removed", name, r.frontend());
+        return true;
+    }
+
     /**
      * A network security rule on a frontend port of the VIP (every rule listening on it, present or added later):
      * {@code deny} resets each new connection right after accepting it, with a log line; {@code allow} lifts it.
