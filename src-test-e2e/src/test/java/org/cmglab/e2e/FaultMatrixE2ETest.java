@@ -240,8 +240,9 @@ class FaultMatrixE2ETest {
     void webProxyDiesAndComesBack() throws Exception {
         full();
         String old1 = channelId(1);
-        run(new Fault("web proxy dies and comes back", "the site's proxy stops (every tunnel closed, new CONNECTs "
-                + "refused) for 3 s, then listens again", "connection point sees instance 1's HTTPS channel close") {
+        run(new ChannelFault("web proxy dies and comes back", "the site's proxy stops (every tunnel closed, new "
+                + "CONNECTs refused) for 3 s, then listens again", "connection point sees instance 1's HTTPS channel "
+                + "close") {
             void inject() throws Exception {
                 proxy.down();
             }
@@ -255,13 +256,6 @@ class FaultMatrixE2ETest {
                 proxy.up();
             }
 
-            boolean restored() throws Exception {
-                return bothChannelsReady();
-            }
-
-            void bounds(FaultReport.Row r, List<String> v) {
-                within(v, "detect", r.detectMs(), CHANNEL_DETECT);
-            }
         });
     }
 
@@ -314,8 +308,8 @@ class FaultMatrixE2ETest {
     void kill9ConnectionPointAndRestart() throws Exception {
         full();
         ComponentProcess cp = e2e.cp();
-        run(new Fault("kill -9 the connection point, restart it", "SIGKILL the connection point; started again after "
-                + "the CMG noticed", "both CMG instances drop its channels") {
+        run(new ChannelFault("kill -9 the connection point, restart it", "SIGKILL the connection point; started "
+                + "again after the CMG noticed", "both CMG instances drop its channels") {
             void inject() {
                 cp.kill();
             }
@@ -329,13 +323,6 @@ class FaultMatrixE2ETest {
                 awaitReady(cp);
             }
 
-            boolean restored() throws Exception {
-                return bothChannelsReady();
-            }
-
-            void bounds(FaultReport.Row r, List<String> v) {
-                within(v, "detect", r.detectMs(), CHANNEL_DETECT);
-            }
         });
     }
 
@@ -672,6 +659,24 @@ class FaultMatrixE2ETest {
 
         Duration restoreTimeout() {
             return Duration.ofSeconds(60);
+        }
+    }
+
+    /**
+     * A fault the channels detect: whole again when both instances' channels are Connected and ready on their CMG, and
+     * detected within {@link #CHANNEL_DETECT}.
+     */
+    abstract static class ChannelFault extends Fault {
+        ChannelFault(String name, String how, String detectedBy) {
+            super(name, how, detectedBy);
+        }
+
+        boolean restored() throws Exception {
+            return bothChannelsReady();
+        }
+
+        void bounds(FaultReport.Row r, List<String> v) throws Exception {
+            within(v, "detect", r.detectMs(), CHANNEL_DETECT);
         }
     }
 
