@@ -86,11 +86,8 @@ class ChannelAwareProbeTest {
                     .equals("0 ready channel(s)"));
             assertThat(picks(pool, 8)).containsExactly(0);
             for (int i = 0; i < 3; i++) { // through the load balancer's frontend as well
-                try (Socket s = new Socket()) {
-                    s.connect(new InetSocketAddress("127.88.6.5", 31443), 2000);
-                    s.setSoTimeout(5000);
-                    s.getOutputStream().write(7);
-                    assertThat(s.getInputStream().read()).isEqualTo(7);
+                try (Socket s = LoadBalancerOutageTest.open("127.88.6.5", 31443)) {
+                    LoadBalancerOutageTest.roundTrip(s, 7);
                 }
             }
             assertThat(rule.connections()).isEqualTo(3);
