@@ -33,14 +33,22 @@ public final class AzureSim implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AzureSim.class);
 
     private final AzureSimConfig config;
-    private final LabDnsServer dns;
+    /** Replaced by {@link #restartNetwork}; the zone (records) is the same object throughout. */
+    private volatile LabDnsServer dns;
+    private final java.net.InetSocketAddress dnsAddress;
+    private final io.netty.channel.EventLoopGroup group;
+    /** "up", or what a network restart is doing now. */
+    private volatile String network = "up";
+    private final java.util.concurrent.atomic.AtomicBoolean restarting = new java.util.concurrent.atomic.AtomicBoolean();
     private final CloudFabric fabric;
     private final ResourceManagerService arm;
     private final AzureFrontServer front;
     private final AzuriteStorageProvisioner storage;
 
     private AzureSim(AzureSimConfig config, LabDnsServer dns, CloudFabric fabric, ResourceManagerService arm,
-                     AzureFrontServer front, AzuriteStorageProvisioner storage) {
+                     AzureFrontServer front, AzuriteStorageProvisioner storage, io.netty.channel.EventLoopGroup group) {
+        this.dnsAddress = dns.boundAddress();
+        this.group = group;
         this.storage = storage;
         this.config = config;
         this.dns = dns;
@@ -100,7 +108,7 @@ public final class AzureSim implements AutoCloseable {
         IssuedCert tls = IssuedCert.readPem(Path.of(c.frontTls().certFile()), Path.of(c.frontTls().keyFile()));
         SslContext ssl = TlsContexts.server(tls, ClientAuthMode.NONE, java.util.List.of(), "http/1.1");
         AzureFrontServer front = AzureFrontServer.start(c.front().socketAddress(), rt.group(), ssl, services);
-        return new AzureSim(c, dns, fabric, arm, front, storage);
+        return new AzureSim(c, dns, fabric, arm, front, storage, rt.group());
     }
 
     /**
@@ -127,6 +135,18 @@ public final class AzureSim implements AutoCloseable {
      * instance 0 of a classic CMG. The port is the real one; the lab's port offset is added here.
      */
     public Object networkSecurityRule(String port, String access) {
+        return networkSecurityRule(port, access, null);
+    }
+
+    /**
+     * As above; {@code existing=reset} with {@code Deny} also resets the connections already open on that port (what an
+     * on-premises firewall that starts blocking a port does; Azure's NSG keeps established flows), so a running
+     * TCP-TLS channel falls back to HTTPS at once: admin {@code POST /nsg?port=10140&access=Deny&existing=reset}.
+     */
+    public Object networkSecurityRule(String port, String access, String existing) {
+        if (existing != null && !existing.equalsIgnoreCase("reset") && !existing.equalsIgnoreCase("keep")) {
+            throw new IllegalArgumentException("nsg: existing=" + existing + " (expected: reset or keep)");
+        }
         if (port == null || !port.matches("\\d{1,5}")) {
             throw new IllegalArgumentException("nsg: port=" + port + " (expected: ?port=<real port>&access=Deny|Allow)");
         }
@@ -139,7 +159,7 @@ public final class AzureSim implements AutoCloseable {
             throw new IllegalArgumentException("nsg: access=" + access + " (expected: Deny or Allow)");
         }
         int real = Integer.parseInt(port);
-        var denied = fabric.loadBalancer().deny(fabric.port(real), deny);
+        var denied = fabric.loadBalancer().deny(fabric.port(real), deny, "reset".equalsIgnoreCase(existing));
         return Map.of("port", real, "vipPort", fabric.port(real), "access", deny ? "Deny" : "Allow",
                 "deniedVipPorts", denied);
     }
@@ -167,6 +187,55 @@ public final class AzureSim implements AutoCloseable {
         return Map.of("accepted", "restart-instance", "index", i);
     }
 
+    /**
+     * {@code POST /restart-network?downMs=<ms>}: a restart of Azure's network data plane for this lab, as in a
+     * platform incident: the load balancer stops listening on every frontend and resets every open connection (clients
+     * on the VIP, the connection point's channels on the NAT rules), and the lab DNS stops answering; after
+     * {@code downMs} (default 3000, at most 300000) both come back with the same rules and records. The VM instances,
+     * the deployment and Resource Manager keep running. Runs in the background and answers at once; {@code /status}
+     * shows {@code network}.
+     */
+    public Object restartNetwork(String downMs) {
+        long ms;
+        try {
+            ms = downMs == null || downMs.isBlank() ? 3000 : Long.parseLong(downMs.strip());
+        } catch (NumberFormatException e) {
+            ms = -1;
+        }
+        if (ms < 0 || ms > 300_000) {
+            throw new IllegalArgumentException("restart-network: downMs=" + downMs + " (expected: 0..300000)");
+        }
+        if (!restarting.compareAndSet(false, true)) {
+            throw new IllegalStateException("restart-network: a restart is running (" + network + ")");
+        }
+        long down = ms;
+        Thread t = new Thread(() -> {
+            try {
+                network = "restarting: load balancer and DNS down";
+                Map<String, Object> stopped = fabric.loadBalancer().stopListening();
+                dns.close();
+                log.warn("Network restart: load balancer down ({}), lab DNS on {} down, for {} ms", stopped,
+                        dnsAddress, down);
+                if (down > 0) {
+                    Thread.sleep(down); // the outage itself
+                }
+                List<String> again = fabric.loadBalancer().listenAgain();
+                dns = LabDnsServer.start(dnsAddress, group, dns.zone());
+                log.info("Network restart done: load balancer rules {} and the lab DNS on {} are back", again,
+                        dnsAddress);
+                network = "up";
+            } catch (Exception e) {
+                network = "restart failed: " + e;
+                log.error("Network restart failed: {}", e.toString(), e);
+            } finally {
+                restarting.set(false);
+            }
+        }, "restart-network");
+        t.setDaemon(true);
+        t.start();
+        return Map.of("accepted", "restart-network", "downMs", down);
+    }
+
     /** The admin endpoint's {@code /status}. */
     public Map<String, Object> status() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -174,7 +243,8 @@ public final class AzureSim implements AutoCloseable {
         m.put("tenantId", config.tenantId());
         m.put("subscriptionId", config.subscriptionId());
         m.put("front", front.boundAddress().toString());
-        m.put("dns", dns.boundAddress().toString());
+        m.put("dns", dnsAddress.toString());
+        m.put("network", network);
         m.put("dnsRecords", dns.zone().describe());
         m.put("resourceManager", arm.status());
         m.put("fabric", fabric.status());

@@ -22,8 +22,10 @@ public final class AzureSimMain {
             AzureSim sim = rt.onClose(AzureSim.start(c, rt));
             rt.startAdmin(c.admin(), () -> true, sim::status, java.util.Map.of("dns",
                     (q, body) -> sim.editCustomerDns(first(q, "name"), first(q, "type"), first(q, "value")),
-                    "nsg", (q, body) -> sim.networkSecurityRule(first(q, "port"), first(q, "access")),
-                    "restart-instance", (q, body) -> sim.restartInstance(first(q, "index"))));
+                    "nsg", (q, body) -> sim.networkSecurityRule(first(q, "port"), first(q, "access"),
+                            first(q, "existing")),
+                    "restart-instance", (q, body) -> sim.restartInstance(first(q, "index")),
+                    "restart-network", (q, body) -> sim.restartNetwork(first(q, "downMs"))));
             rt.ready(c.environment() + " on " + c.front() + ", DNS " + c.dns());
         } catch (Exception e) {
             org.slf4j.LoggerFactory.getLogger(AzureSimMain.class).error("azure-sim failed to start: {}", e.toString(), e);

@@ -280,7 +280,8 @@ class CmgServiceIntegrationTest {
         Promise<Void> upGood = rt.group().next().newPromise();
         Channel good = connectFakeCp(cpTls, upGood);
         Promise<Void> upBad = rt.group().next().newPromise();
-        FakeStreams bad = new FakeStreams(true);
+        // a second connection point (its own name): two channels of the same one would replace each other
+        FakeStreams bad = new FakeStreams(true, "cmgcp02.corp.contoso.com", "conn-broken");
         Channel broken = connectFakeCp(cpTls, upBad, bad);
         try {
             assertThat(upGood.await(10, TimeUnit.SECONDS) && upGood.isSuccess()).isTrue();
@@ -333,11 +334,77 @@ class CmgServiceIntegrationTest {
     }
 
     /**
+     * Docs/reliability.md, open finding of the fault matrix: a connection point that gave up a silent channel opens a
+     * new one while the CMG still holds the old one (its own PING deadline has not passed). The new channel of the same
+     * connection point, transport and port supersedes the old one at once: every new request goes to the new channel,
+     * none to the old one, which stays open (requests in flight on it could finish) and is listed as not ready.
+     */
+    @Test
+    void aNewChannelOfTheSameConnectionPointSupersedesItsOldChannelAtOnce() throws Exception {
+        await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().isEmpty());
+        FakeStreams first = new FakeStreams(false, "cmgcp01.corp.contoso.com", "conn-first");
+        FakeStreams second = new FakeStreams(false, "cmgcp01.corp.contoso.com", "conn-second");
+        Promise<Void> up1 = rt.group().next().newPromise();
+        Channel old = connectFakeCp(cpTls, up1, first);
+        Channel fresh = null;
+        try {
+            assertThat(up1.await(10, TimeUnit.SECONDS) && up1.isSuccess()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().size() == 1);
+            IssuedCert client = ca.issue(CertSpec.client("client01.corp.contoso.com"));
+            String mp = "/CCM_Proxy_MutualAuth/" + ROLE + "/SMS_MP/.sms_aut?MPLIST&supersede=";
+            assertThat(get(client, mp + "before", "").statusLine()).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(first.seen).containsExactly("GET " + mp + "before");
+
+            Promise<Void> up2 = rt.group().next().newPromise();
+            fresh = connectFakeCp(cpTls, up2, second);
+            assertThat(up2.await(10, TimeUnit.SECONDS) && up2.isSuccess()).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().size() == 2);
+            for (int i = 0; i < 4; i++) {
+                TlsTestClient.Raw r = get(client, mp + i, "");
+                assertThat(r.statusLine()).as("GET %d", i).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(r.body()).contains("GET " + mp + i);
+            }
+            assertThat(second.seen).as("the new channel carries every new request").hasSize(4);
+            assertThat(first.seen).as("the superseded channel gets none").containsExactly("GET " + mp + "before");
+            assertThat(old.isActive()).as("the old channel is left open, not torn down by the CMG").isTrue();
+            var byId = new java.util.HashMap<String, org.cmglab.cmg.channel.GatewayChannel.Status>();
+            cmg.registry().status().forEach(s -> byId.put(s.connectionId(), s));
+            assertThat(byId.get("conn-first").ready()).isFalse();
+            assertThat(byId.get("conn-first").supersededBy()).isEqualTo("conn-second");
+            assertThat(byId.get("conn-second").ready()).isTrue();
+            await("the supersede logged with both ids").atMost(Duration.ofSeconds(5)).until(() -> logsContain(
+                    "Channel conn-first from connection point cmgcp01.corp.contoso.com is superseded by its new channel "
+                            + "conn-second"));
+        } finally {
+            old.close().sync();
+            if (fresh != null) {
+                fresh.close().sync();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> cmg.registry().status().isEmpty());
+    }
+
+    /** True when a line of the instance's log files contains {@code text}. */
+    static boolean logsContain(String text) throws java.io.IOException {
+        try (var files = java.nio.file.Files.walk(dir.resolve("logs"))) {
+            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                if (java.nio.file.Files.readString(f, StandardCharsets.UTF_8).contains(text)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
      * The fake connection point's streams: hello, and a 200 echo (or a 403 for ?REFUSE); a {@code resetting} one
      * answers the hello, then resets every request stream (recording what it was).
      */
     static final class FakeStreams extends ChannelInitializer<Http2StreamChannel> {
         final boolean resetting;
+        final String connector;
+        final String connectionId;
+        /** The requests this connection point received (method and path). */
         final List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         FakeStreams() {
@@ -345,7 +412,14 @@ class CmgServiceIntegrationTest {
         }
 
         FakeStreams(boolean resetting) {
+            this(resetting, "cmgcp01.corp.contoso.com", "conn-test");
+        }
+
+        /** A connection point named {@code connector} whose hello gives {@code connectionId}. */
+        FakeStreams(boolean resetting, String connector, String connectionId) {
             this.resetting = resetting;
+            this.connector = connector;
+            this.connectionId = connectionId;
         }
 
         @Override
@@ -371,12 +445,11 @@ class CmgServiceIntegrationTest {
                     String path = h.path().toString();
                     if (path.equals(ChannelProtocol.HELLO_PATH)) {
                         reply(ctx, "200", null, Json.writeCompact(new ChannelHello(ChannelProtocol.UPGRADE_TOKEN,
-                                "conn-test", "cmgcp01.corp.contoso.com", "P01", "HTTPS",
-                                List.of(new ChannelHello.Role(ROLE, "MP")))));
+                                connectionId, connector, "P01", "HTTPS", List.of(new ChannelHello.Role(ROLE, "MP")))));
                         return;
                     }
+                    seen.add(h.method() + " " + path);
                     if (resetting) {
-                        seen.add(h.method() + " " + path);
                         ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(
                                 io.netty.handler.codec.http2.Http2Error.INTERNAL_ERROR));
                         return;

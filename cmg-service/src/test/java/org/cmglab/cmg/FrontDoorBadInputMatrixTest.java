@@ -296,7 +296,9 @@ class FrontDoorBadInputMatrixTest {
     /** Opens a second channel, lets {@code misbehave} abuse it, and reports whether the CMG closed it. */
     static String badChannel(java.util.function.Consumer<Channel> misbehave) throws Exception {
         Promise<Void> up = rt.group().next().newPromise();
-        Channel bad = connectCp(cpTls, up, new CmgServiceIntegrationTest.FakeStreams(), "conn-bad");
+        // a misbehaving connection point of its own (a second channel of the good one would supersede the good one)
+        Channel bad = connectCp(cpTls, up, new CmgServiceIntegrationTest.FakeStreams(false,
+                "cmgcp-bad.corp.contoso.com", "conn-bad"), "conn-bad");
         try {
             if (!up.await(10, TimeUnit.SECONDS) || !up.isSuccess()) {
                 return "bad channel did not come up: " + up.cause();

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,15 +16,22 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.cmglab.lab.ClientRun;
 import org.cmglab.lab.ComponentProcess;
 import org.cmglab.lab.LabPlan;
 import org.cmglab.lab.LabProcesses;
+import org.cmglab.lab.azurite.AzuriteLauncher;
+import org.cmglab.lab.azurite.RunningAzurite;
+import org.cmglab.proto.config.ChannelTimings;
 import org.cmglab.proto.config.ConnectionPointConfig;
 import org.cmglab.proto.config.Endpoint;
 import org.cmglab.proto.config.TlsFiles;
+import org.cmglab.proto.flow.TraceContext;
 import org.cmglab.proto.pki.CertSpec;
+import org.cmglab.proto.pki.IssuedCert;
 import org.cmglab.proto.pki.LabCa;
 import org.cmglab.proto.runtime.Json;
+import org.cmglab.proto.token.SiteTokenService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,12 +50,14 @@ import org.junit.jupiter.api.io.TempDir;
  * detected the fault, until clients were served again and until the lab was whole again, and the RSS of the
  * processes that survived it; it writes {@code target/reliability/fault-matrix.json} and {@code .md}.
  *
- * <p>The lab: a scale-set CMG with two instances, the connection point dialling through the site's web proxy
- * ({@link FaultProxy}, which can black-hole a tunnel or die), PING 1 s / 1 s on both ends, the site read every 500 ms.
+ * <p>The lab: a classic CMG with two instances; instance 0's channel runs on TCP-TLS (direct), instance 1's TCP-TLS
+ * port is denied from the start so its channel runs on the HTTPS fallback through the site's web proxy
+ * ({@link FaultProxy}, which can black-hole a tunnel or die); PING 1 s / 1 s on both ends, TCP-TLS retried every 2 s,
+ * the site read every 500 ms.
  *
- * <p>By default (CI) only a representative subset runs (kill -9 of an instance, a black-holed channel; both check
- * that no CCM_POST is delivered twice): {@code -Dcmglab.reliability=full} runs every fault. Each fault is a test and
- * fails on its own pass/fail criteria; the report is written whatever the outcome.
+ * <p>By default (CI) only a representative subset runs (kill -9 of an instance, a black-holed channel, clock skew on
+ * one instance; each checks that no CCM_POST is delivered twice): {@code -Dcmglab.reliability=full} runs every fault.
+ * Each fault is a test and fails on its own pass/fail criteria; the report is written whatever the outcome.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultMatrixE2ETest {
@@ -62,6 +72,8 @@ class FaultMatrixE2ETest {
     /** Detection budget for channel faults: PING 1 s + 1 s, plus polling and scheduling slack on a shared machine. */
     static final Duration CHANNEL_DETECT = Duration.ofSeconds(5);
     static final Duration POLL = Duration.ofMillis(50);
+    /** While on its HTTPS fallback, the connection point retries TCP-TLS this often. */
+    static final long TCP_TLS_RETRY_MS = 2_000;
     /** A process the test starts again must be ready within this (a JVM start on a busy 2-core machine). */
     static final Duration RESTART_TIMEOUT = Duration.ofSeconds(180);
 
@@ -74,22 +86,30 @@ class FaultMatrixE2ETest {
     static final FaultReport report = new FaultReport();
     /** The CMG instances' processes as the test knows them (azure-sim's, or the test's relaunch). */
     static final Map<Integer, ProcessHandle> instances = new ConcurrentHashMap<>();
+    /** Azurite as the "Azurite down" fault started it again (the lab's own one was stopped). */
+    static RunningAzurite restartedAzurite;
 
     @BeforeAll
     static void startLab() throws Exception {
         int net = 100 + ThreadLocalRandom.current().nextInt(100);
         proxy = new FaultProxy("127." + net + ".2.80");
-        e2e = E2eLab.start(tmp.resolve("state"), b -> b.net(net).instances(2)
+        e2e = E2eLab.start(tmp.resolve("state"), b -> b.net(net).classic(true).instances(2)
                         .channelPing(Duration.ofSeconds(1), Duration.ofSeconds(1)),
-                c -> E2eLab.with(c, c.channel(), 500,
-                        new ConnectionPointConfig.WebProxy(proxy.address(), proxy.port(), null, null)), l -> { },
+                c -> E2eLab.with(c, new ChannelTimings(c.channel().pingIntervalMillis(),
+                                c.channel().pingTimeoutMillis(), TCP_TLS_RETRY_MS), 500,
+                        new ConnectionPointConfig.WebProxy(proxy.address(), proxy.port(), null, null)),
+                // instance 1's TCP-TLS is denied from the start: its channel runs on the HTTPS fallback via the proxy
+                l -> E2eLab.post(l.lab.component(LabPlan.AZURE_SIM), "/nsg?port=10141&access=Deny"),
                 RESTART_TIMEOUT);
         plan = e2e.plan;
         for (int i = 0; i < 2; i++) {
             instances.put(i, ProcessHandle.of(e2e.instancePid(i)).orElseThrow());
             awaitChannel(i, null);
         }
-        load = new LoadDriver(plan).start(GET_LOOPS, POST_LOOPS, PER_LOOP_RATE, Duration.ofMinutes(FULL ? 15 : 4));
+        assertThat(cpChannel(0).path("transport").asText()).as("instance 0's channel").isEqualTo("TCP-TLS");
+        assertThat(cpChannel(1).path("transport").asText()).as("instance 1's channel").isEqualTo("HTTPS");
+        assertThat(cpChannel(1).path("port").asInt()).isEqualTo(plan.port(10125));
+        load = new LoadDriver(plan).start(GET_LOOPS, POST_LOOPS, PER_LOOP_RATE, Duration.ofMinutes(FULL ? 30 : 6));
         long t = System.nanoTime();
         await("the load to flow").atMost(Duration.ofSeconds(30)).pollInterval(POLL).until(() -> load.okSince(t) >= 20);
     }
@@ -107,6 +127,9 @@ class FaultMatrixE2ETest {
             }
             System.out.print(report.markdown(FULL ? "full" : "subset", FULL ? COMMAND_FULL : COMMAND_SUBSET));
         } finally {
+            if (restartedAzurite != null) {
+                restartedAzurite.close();
+            }
             if (proxy != null) {
                 proxy.close();
             }
@@ -121,31 +144,8 @@ class FaultMatrixE2ETest {
     @Test
     @Order(1)
     void kill9OneCmgInstance() throws Exception {
-        String old = channelId(1);
-        run(new Fault("kill -9 one CMG instance", "SIGKILL instance 1 of 2; relaunched after detection",
-                "connection point sees the channel close") {
-            void inject() throws Exception {
-                ProcessHandle h = instances.get(1);
-                h.destroyForcibly();
-                h.onExit().get(10, TimeUnit.SECONDS);
-            }
-
-            boolean detected() throws Exception {
-                return !channelConnected(1, old);
-            }
-
-            void repair() throws Exception {
-                relaunch(1);
-            }
-
-            boolean restored() throws Exception {
-                return channelConnected(1, null) && !old.equals(channelId(1)) && !cmgReadyIds(1).isEmpty();
-            }
-
-            void bounds(FaultReport.Row r, List<String> v) {
-                within(v, "detect", r.detectMs(), CHANNEL_DETECT);
-            }
-        });
+        run(instanceStopAndRelaunch("kill -9 one CMG instance", "SIGKILL instance 1 of 2; relaunched after detection",
+                ProcessHandle::destroyForcibly, 10, true));
     }
 
     @Test
@@ -155,8 +155,6 @@ class FaultMatrixE2ETest {
         String port = ":" + plan.port(10125);
         run(new Fault("black-holed channel (half-open)", "the web proxy stops forwarding the tunnel of instance 1's "
                 + "channel, no FIN, no RST", "CMG and connection point drop the channel (PING 1 s / 1 s)") {
-            long cmgDetect = -1;
-
             void inject() {
                 assertThat(proxy.blackHole(t -> t.endsWith(port))).as("tunnels to %s black-holed", port).isPositive();
             }
@@ -173,8 +171,9 @@ class FaultMatrixE2ETest {
             void bounds(FaultReport.Row r, List<String> v) throws Exception {
                 within(v, "detect", r.detectMs(), CHANNEL_DETECT);
                 if (E2eLab.grep(e2e.out(LabPlan.CONNECTION_POINT), "no PING answer").isEmpty()
-                        && E2eLab.grep(e2e.out(LabPlan.cmgServiceName(1)), "no PING ACK").isEmpty()) {
-                    v.add("neither side logged the PING deadline as the reason");
+                        && E2eLab.grep(e2e.out(LabPlan.cmgServiceName(1)), "no PING ACK").isEmpty()
+                        && E2eLab.grep(plan.logDir(), "superseded by its new channel").isEmpty()) {
+                    v.add("neither side logged the PING deadline or the superseded channel as the reason");
                 }
             }
         });
@@ -182,46 +181,74 @@ class FaultMatrixE2ETest {
 
     @Test
     @Order(3)
-    void gracefulStopOfOneCmgInstance() throws Exception {
-        full();
-        String old = channelId(1);
-        run(new Fault("graceful stop of one CMG instance",
-                "SIGTERM instance 1 of 2 (drain); relaunched after it exited",
-                "connection point sees the channel close") {
+    void clockSkewOnOneCmgInstance() throws Exception {
+        // cheap (no process starts): part of the CI subset
+        IssuedCert signing = IssuedCert.readPem(Path.of(plan.tokenSigningTls().certFile()),
+                Path.of(plan.tokenSigningTls().keyFile()));
+        run(new Fault("clock skew +10 min on one CMG instance", "instance 0's clock runs 10 min ahead (admin POST "
+                + "/clock?skew=600); a bulk token valid 2 min (+5 min allowed skew) is checked on both instances",
+                "instance 0 refuses the token 401 with the lifetime reason, instance 1 accepts it") {
+            String token;
+            String refusal = "";
+
             void inject() throws Exception {
-                ProcessHandle h = instances.get(1);
-                h.destroy();
-                h.onExit().get(40, TimeUnit.SECONDS);
+                token = SiteTokenService.forSigning(signing, LabPlan.HIERARCHY_ID, Clock.systemUTC(),
+                        SiteTokenService.DEFAULT_SKEW).issueBulk(Duration.ofMinutes(2)).token();
+                assertThat(tokenGet(0, token)).as("the token before the skew").startsWith("HTTP/1.1 200");
+                e2e.lab.adminPost(e2e.instanceAdmin(0), "/clock?skew=600");
             }
 
             boolean detected() throws Exception {
-                return !channelConnected(1, old);
+                refusal = tokenGet(0, token);
+                return refusal.startsWith("HTTP/1.1 401 CMGService_Invalid_Token")
+                        && tokenGet(1, token).startsWith("HTTP/1.1 200");
             }
 
             void repair() throws Exception {
-                relaunch(1);
+                e2e.lab.adminPost(e2e.instanceAdmin(0), "/clock?skew=0");
             }
 
             boolean restored() throws Exception {
-                return channelConnected(1, null) && !old.equals(channelId(1)) && !cmgReadyIds(1).isEmpty();
+                return tokenGet(0, token).startsWith("HTTP/1.1 200") && bothChannelsReady();
+            }
+
+            void bounds(FaultReport.Row r, List<String> v) throws Exception {
+                if (!refusal.contains("IDX10223")) {
+                    v.add("the refusal does not name the lifetime check (IDX10223): " + refusal);
+                }
+                if (E2eLab.grep(e2e.out(LabPlan.cmgServiceName(0)), "IDX10223").isEmpty()) {
+                    v.add("instance 0 did not log the reason of the refusal");
+                }
+                if (r.failed() > 0) {
+                    v.add(r.failed() + " certificate-authenticated request(s) failed while only token checks "
+                            + "read the skewed clock: " + r.failures());
+                }
             }
         });
     }
 
     @Test
     @Order(4)
+    void gracefulStopOfOneCmgInstance() throws Exception {
+        full();
+        run(instanceStopAndRelaunch("graceful stop of one CMG instance",
+                "SIGTERM instance 1 of 2 (drain); relaunched after it exited", ProcessHandle::destroy, 40, false));
+    }
+
+    @Test
+    @Order(5)
     void webProxyDiesAndComesBack() throws Exception {
         full();
-        String old0 = channelId(0);
         String old1 = channelId(1);
-        run(new Fault("web proxy dies and comes back", "the site's proxy stops (every tunnel closed, new CONNECTs "
-                + "refused) for 3 s, then listens again", "connection point sees both channels close") {
+        run(new ChannelFault("web proxy dies and comes back", "the site's proxy stops (every tunnel closed, new "
+                + "CONNECTs refused) for 3 s, then listens again", "connection point sees instance 1's HTTPS channel "
+                + "close") {
             void inject() throws Exception {
                 proxy.down();
             }
 
             boolean detected() throws Exception {
-                return !channelConnected(0, old0) && !channelConnected(1, old1);
+                return !channelConnected(1, old1);
             }
 
             void repair() throws Exception {
@@ -229,23 +256,60 @@ class FaultMatrixE2ETest {
                 proxy.up();
             }
 
-            boolean restored() throws Exception {
-                return bothChannelsReady();
+        });
+    }
+
+    @Test
+    @Order(6)
+    void tcpTlsBlockedMidRun() throws Exception {
+        full();
+        String old = channelId(0);
+        ComponentProcess azure = e2e.lab.component(LabPlan.AZURE_SIM);
+        run(new Fault("TCP-TLS port blocked mid-run", "a firewall rule denies TCP-TLS 10140 and resets its open flow "
+                + "(azure-sim POST /nsg?port=10140&access=Deny&existing=reset); allowed again once instance 0's "
+                + "channel runs on the HTTPS fallback", "connection point sees the TCP-TLS channel close") {
+            void inject() throws Exception {
+                assertThat(cpChannel(0).path("transport").asText()).isEqualTo("TCP-TLS");
+                E2eLab.post(azure, "/nsg?port=10140&access=Deny&existing=reset");
             }
 
-            void bounds(FaultReport.Row r, List<String> v) {
+            boolean detected() throws Exception {
+                return !channelConnected(0, old);
+            }
+
+            void repair() throws Exception {
+                note("on the HTTPS fallback through the proxy", () -> {
+                    JsonNode ch = cpChannel(0);
+                    return channelConnected(0, null) && "HTTPS".equals(ch.path("transport").asText())
+                            && "TCP-TLS".equals(ch.path("fallbackFrom").asText()) && !ch.path("proxy").isNull()
+                            && cmgReadyIds(0).contains(ch.path("connectionId").asText());
+                }, Duration.ofSeconds(30));
+                E2eLab.post(azure, "/nsg?port=10140&access=Allow");
+            }
+
+            boolean restored() throws Exception {
+                JsonNode ch = cpChannel(0);
+                return channelConnected(0, null) && "TCP-TLS".equals(ch.path("transport").asText())
+                        && ch.path("port").asInt() == plan.port(10140)
+                        && cmgReadyIds(0).equals(List.of(ch.path("connectionId").asText())) && bothChannelsReady();
+            }
+
+            void bounds(FaultReport.Row r, List<String> v) throws Exception {
                 within(v, "detect", r.detectMs(), CHANNEL_DETECT);
+                if (E2eLab.grep(e2e.out(LabPlan.CONNECTION_POINT), "over TCP-TLS replaces the HTTPS channel").isEmpty()) {
+                    v.add("the connection point did not log the return to TCP-TLS");
+                }
             }
         });
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void kill9ConnectionPointAndRestart() throws Exception {
         full();
         ComponentProcess cp = e2e.cp();
-        run(new Fault("kill -9 the connection point, restart it", "SIGKILL the connection point; started again after "
-                + "the CMG noticed", "both CMG instances drop its channels") {
+        run(new ChannelFault("kill -9 the connection point, restart it", "SIGKILL the connection point; started "
+                + "again after the CMG noticed", "both CMG instances drop its channels") {
             void inject() {
                 cp.kill();
             }
@@ -259,18 +323,11 @@ class FaultMatrixE2ETest {
                 awaitReady(cp);
             }
 
-            boolean restored() throws Exception {
-                return bothChannelsReady();
-            }
-
-            void bounds(FaultReport.Row r, List<String> v) {
-                within(v, "detect", r.detectMs(), CHANNEL_DETECT);
-            }
         });
     }
 
     @Test
-    @Order(6)
+    @Order(8)
     void twoConnectionPointsKillOne() throws Exception {
         full();
         ComponentProcess cp2 = secondConnectionPoint();
@@ -303,7 +360,7 @@ class FaultMatrixE2ETest {
     }
 
     @Test
-    @Order(7)
+    @Order(9)
     void managementPointDown() throws Exception {
         full();
         ComponentProcess site = e2e.lab.component(LabPlan.SITE_SIM);
@@ -331,15 +388,19 @@ class FaultMatrixE2ETest {
             }
 
             void bounds(FaultReport.Row r, List<String> v) {
-                if (r.failures().keySet().stream().anyMatch(k -> !k.matches("\\S+ 50[234] .*"))) {
-                    v.add("an MP outage must reach the client as 502/503/504 with a reason: " + r.failures());
+                // the product's answers: the connection point cannot reach the MP → 500 CMGConnector_InternalServerError
+                // (docs/data-flow.md, F5); no channel → 503; a channel lost mid-request → 502; never a closed connection
+                if (r.failures().keySet().stream()
+                        .anyMatch(k -> !k.matches("\\S+ (50[234] .+|500 CMGConnector_\\S+)"))) {
+                    v.add("an MP outage must reach the client as a status with the CMG's or connector's reason: "
+                            + r.failures());
                 }
             }
         });
     }
 
     @Test
-    @Order(8)
+    @Order(10)
     void managementPointSlow() throws Exception {
         full();
         ComponentProcess site = e2e.lab.component(LabPlan.SITE_SIM);
@@ -378,7 +439,115 @@ class FaultMatrixE2ETest {
     }
 
     @Test
-    @Order(9)
+    @Order(11)
+    void azuriteDownDuringAContentDownload() throws Exception {
+        full();
+        RunningAzurite running = e2e.lab.azurite().orElseThrow();
+        Assumptions.assumeTrue(running.mode() == RunningAzurite.Mode.NPM,
+                "Azurite runs as a container here; the test restarts only a local npm Azurite");
+        String pkg = "P0100012";
+        long total = 6_000_000;
+        long stop = 2_500_000;
+        E2eLab.post(e2e.lab.component(LabPlan.SITE_SIM), "/distribute?package=" + pkg + "&version=1&files=5&bytes="
+                + total);
+        await("package " + pkg + " distributed to the CMG's storage").atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> Json.MAPPER.readTree(
+                        E2eLab.post(e2e.lab.component(LabPlan.SITE_SIM), "/content")).path("states").path(pkg)
+                        .asText().startsWith("Distributed"));
+        Path dest = tmp.resolve("ccmcache").resolve(pkg);
+        ClientRun first = content(pkg, dest, "--stop-after", Long.toString(stop));
+        assertThat(first.exitCode()).as("first half of the download: %s", first.output()).isZero();
+        assertThat(first.result().path("state").asText()).isEqualTo("interrupted");
+        run(new Fault("Azurite down during a content download", "a download through the CMG stopped after 2.5 of 6 MB; "
+                + "Azurite (the CMG's storage account) stopped; the download resumed; Azurite started again",
+                "the resumed download ends with an error naming the storage") {
+            ClientRun failed;
+            long failedMs;
+            ClientRun done;
+
+            void inject() {
+                running.close();
+            }
+
+            boolean detected() throws Exception {
+                if (failed == null) {
+                    long t = System.nanoTime();
+                    failed = content(pkg, dest);
+                    failedMs = (System.nanoTime() - t) / 1_000_000;
+                }
+                return failed.exitCode() != 0;
+            }
+
+            void repair() {
+                restartedAzurite = startAzurite();
+            }
+
+            boolean restored() throws Exception {
+                if (done == null || done.exitCode() != 0) {
+                    done = content(pkg, dest);
+                }
+                return done.exitCode() == 0 && bothChannelsReady();
+            }
+
+            void bounds(FaultReport.Row r, List<String> v) {
+                String why = failed.result() == null ? "" : failed.result().toString();
+                if (failed.result() == null || why.isBlank() || !why.toLowerCase(java.util.Locale.ROOT).matches(
+                        ".*(storage|503|unavailable|unreachable|connect).*")) {
+                    v.add("the download during the outage did not fail with a clear error: " + failed.output());
+                }
+                if (failedMs > LabProcesses.CLIENT_TIMEOUT.toMillis() - 5_000) {
+                    v.add("the download during the outage took " + failedMs + " ms to fail (a hang)");
+                }
+                if (done.result() == null || !"complete".equals(done.result().path("state").asText())
+                        || done.result().path("bytesThisRun").asLong() != total - stop
+                        || !allVerified(done.result())) {
+                    v.add("the download after the outage did not resume to a verified end: " + done.result());
+                }
+                if (r.failed() > 0) {
+                    v.add(r.failed() + " MP request(s) failed during a storage outage: " + r.failures());
+                }
+            }
+
+            Duration detectTimeout() {
+                return LabProcesses.CLIENT_TIMEOUT.plus(RESTART_TIMEOUT);
+            }
+
+            Duration restoreTimeout() {
+                return LabProcesses.CLIENT_TIMEOUT.plus(RESTART_TIMEOUT);
+            }
+        });
+    }
+
+    @Test
+    @Order(12)
+    void restartOfAzureNetworkLoadBalancerAndDns() throws Exception {
+        full();
+        String old0 = channelId(0);
+        String old1 = channelId(1);
+        ComponentProcess azure = e2e.lab.component(LabPlan.AZURE_SIM);
+        run(new Fault("restart of azure-sim's load balancer and DNS", "azure-sim POST /restart-network?downMs=3000: "
+                + "every VIP frontend stops and every flow through it is reset, the lab DNS stops, for 3 s",
+                "connection point sees both channels close") {
+            void inject() throws Exception {
+                E2eLab.post(azure, "/restart-network?downMs=3000");
+            }
+
+            boolean detected() throws Exception {
+                return !channelConnected(0, old0) && !channelConnected(1, old1);
+            }
+
+            boolean restored() throws Exception {
+                return "up".equals(E2eLab.status(azure).path("network").asText()) && bothChannelsReady();
+            }
+
+            void bounds(FaultReport.Row r, List<String> v) {
+                within(v, "detect", r.detectMs(), CHANNEL_DETECT);
+            }
+        });
+    }
+
+    @Test
+    @Order(13)
     void scaleOutByOne() throws Exception {
         full();
         run(new Fault("scale out by one", "SCP scales the CMG 2 → 3 (admin POST /scale)",
@@ -411,6 +580,44 @@ class FaultMatrixE2ETest {
         });
     }
 
+    /**
+     * Instance 1 stopped ({@code stop}: SIGKILL or SIGTERM, then its exit awaited up to {@code exitSeconds}) and
+     * relaunched from azure-sim's config. Once the relaunched instance is ready, no request may fail: the load balancer
+     * sends it clients only once its channel is up (fault-matrix finding a). {@code boundDetect}: detection within
+     * {@link #CHANNEL_DETECT} (not for a graceful stop, whose drain may take longer).
+     */
+    static Fault instanceStopAndRelaunch(String name, String how, java.util.function.Consumer<ProcessHandle> stop,
+                                         int exitSeconds, boolean boundDetect) throws Exception {
+        String old = channelId(1);
+        return new Fault(name, how, "connection point sees the channel close") {
+            void inject() throws Exception {
+                ProcessHandle h = instances.get(1);
+                stop.accept(h);
+                h.onExit().get(exitSeconds, TimeUnit.SECONDS);
+            }
+
+            boolean detected() throws Exception {
+                return !channelConnected(1, old);
+            }
+
+            void repair() throws Exception {
+                relaunch(1);
+            }
+
+            boolean restored() throws Exception {
+                return channelConnected(1, null) && !old.equals(channelId(1)) && !cmgReadyIds(1).isEmpty();
+            }
+
+            void bounds(FaultReport.Row r, List<String> v) {
+                if (boundDetect) {
+                    within(v, "detect", r.detectMs(), CHANNEL_DETECT);
+                }
+                failedAfterRepair.stream().limit(3).forEach(o -> v.add("after the relaunched instance was ready: "
+                        + o.describe()));
+            }
+        };
+    }
+
     // ------------------------------------------------------------------ the harness
 
     /** One fault: how it is injected, noticed, repaired; what "whole again" means; its own bounds. */
@@ -418,6 +625,12 @@ class FaultMatrixE2ETest {
         final String name;
         final String how;
         final String detectedBy;
+        /** When the fault was injected (set by the harness). */
+        long t0;
+        /** Milestones between detection and recovery, e.g. "on the HTTPS fallback at +1234 ms". */
+        final List<String> notes = new ArrayList<>();
+        /** Failed requests that started more than 1 s after {@link #repair()} returned (set by the harness). */
+        List<LoadDriver.Outcome> failedAfterRepair = List.of();
 
         Fault(String name, String how, String detectedBy) {
             this.name = name;
@@ -443,8 +656,31 @@ class FaultMatrixE2ETest {
             return Duration.ofSeconds(20);
         }
 
+        /** Waits until {@code cond} holds (within {@code timeout}) and records when, as a milestone of the row. */
+        void note(String what, BooleanSupplierX cond, Duration timeout) {
+            notes.add(what + " at +" + awaitMs(cond, t0, timeout, name + ": " + what) + " ms");
+        }
+
         Duration restoreTimeout() {
             return Duration.ofSeconds(60);
+        }
+    }
+
+    /**
+     * A fault the channels detect: whole again when both instances' channels are Connected and ready on their CMG, and
+     * detected within {@link #CHANNEL_DETECT}.
+     */
+    abstract static class ChannelFault extends Fault {
+        ChannelFault(String name, String how, String detectedBy) {
+            super(name, how, detectedBy);
+        }
+
+        boolean restored() throws Exception {
+            return bothChannelsReady();
+        }
+
+        void bounds(FaultReport.Row r, List<String> v) throws Exception {
+            within(v, "detect", r.detectMs(), CHANNEL_DETECT);
         }
     }
 
@@ -472,9 +708,11 @@ class FaultMatrixE2ETest {
         Map<String, Long> pids = survivorsPids();
         Map<String, Long> rssBefore = rss(pids);
         long t0 = System.nanoTime();
+        f.t0 = t0;
         f.inject();
         long detectMs = awaitMs(f::detected, t0, f.detectTimeout(), f.name + ": detected (" + f.detectedBy + ")");
         f.repair();
+        long tRepaired = System.nanoTime();
         long restoreMs = awaitMs(f::restored, t0, f.restoreTimeout(), f.name + ": the lab whole again");
         long tRestored = System.nanoTime();
         // a stable stretch after the recovery: every request in it must succeed
@@ -513,7 +751,9 @@ class FaultMatrixE2ETest {
         failed.stream().filter(o -> o.startNanos() > tRestored + 500_000_000L).limit(3).forEach(o -> violations.add(
                 "after recovery: " + o.describe() + " at +" + (o.startNanos() - t0) / 1_000_000 + " ms (restored at +"
                         + restoreMs + " ms)"));
-        FaultReport.Row row = new FaultReport.Row(f.name, f.how, f.detectedBy, FULL ? "full" : "subset",
+        f.failedAfterRepair = failed.stream().filter(o -> o.startNanos() > tRepaired + 1_000_000_000L).toList();
+        String how = f.notes.isEmpty() ? f.how : f.how + " (" + String.join("; ", f.notes) + ")";
+        FaultReport.Row row = new FaultReport.Row(f.name, how, f.detectedBy, FULL ? "full" : "subset",
                 window.size(), window.size() - failed.size(), failed.size(),
                 failed.stream().filter(o -> o.kind().equals("GET")).count(),
                 failed.stream().filter(o -> o.kind().equals("CCM_POST")).count(), FaultReport.failureKinds(failed),
@@ -647,6 +887,56 @@ class FaultMatrixE2ETest {
         p.start();
         instances.put(i, ProcessHandle.of(p.pid()).orElseThrow());
         awaitReady(p);
+    }
+
+    /**
+     * {@code GET /CCM_Proxy_ServerAuth/ServiceMetadata} with {@code token} on instance {@code i}'s front door (the CMG
+     * answers it itself after its token check): the status line, a newline and the body.
+     */
+    static String tokenGet(int i, String token) throws Exception {
+        try (E2eLab.Client c = E2eLab.Client.open(plan, plan.cmgAddress(i), plan.port(443))) {
+            c.out.write(("GET /CCM_Proxy_ServerAuth/ServiceMetadata HTTP/1.1\r\nHost: " + LabPlan.SERVICE_NAME
+                    + "\r\nAuthorization: Bearer " + token + "\r\nUser-Agent: cmglab-fault-matrix\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            c.out.flush();
+            String[] head = c.readHead();
+            long len = Long.parseLong(head[1]);
+            byte[] body = len >= 0 ? c.in.readNBytes((int) Math.min(len, 64 * 1024)) : new byte[0];
+            return head[0] + "\n" + new String(body, java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /** One {@code client-sim content} run for {@code pkg} into {@code dest} (512 KiB ranges), with a new trace id. */
+    static ClientRun content(String pkg, Path dest, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--package", pkg, "--dest", dest.toString(), "--range", "524288"));
+        args.addAll(List.of(extra));
+        return e2e.lab.runClientCommand(plan.configFile(LabPlan.CLIENT_SIM), "content", TraceContext.newTraceId(), args);
+    }
+
+    static boolean allVerified(JsonNode contentResult) {
+        JsonNode files = contentResult.path("files");
+        if (!files.isArray() || files.isEmpty()) {
+            return false;
+        }
+        for (JsonNode f : files) {
+            if (!"verified".equals(f.path("state").asText())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Azurite again on the lab's storage address, ports, account and data folder (what {@code LabProcesses} ran). */
+    static RunningAzurite startAzurite() {
+        try {
+            return AzuriteLauncher.builder().home(plan.home()).workDir(plan.azuriteDir())
+                    .host(plan.azuriteAddress()).blobPort(plan.azuriteBlobPort()).queuePort(plan.azuriteQueuePort())
+                    .tablePort(plan.azuriteTablePort()).account(LabPlan.PREFIX, plan.storageKey())
+                    .https(Path.of(plan.azuriteTls().certFile()), Path.of(plan.azuriteTls().keyFile()))
+                    .out(System.out).build().start();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static ComponentProcess secondConnectionPoint() throws Exception {

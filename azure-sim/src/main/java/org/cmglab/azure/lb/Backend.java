@@ -9,6 +9,11 @@ import org.slf4j.LoggerFactory;
  * One VM instance behind the load balancer: its front door (what the 443 rule forwards to) and its admin endpoint
  * (probed for {@code /ready}). Health follows the Azure probe rule used here: 2 consecutive failures → unhealthy,
  * 1 success → healthy again. Thread-safe.
+ *
+ * <p>Besides health, the probe records whether the instance has a ready connection point channel
+ * ({@link #channelReady()}, from the instance's {@code /status}): {@link BackendPool#pick()} prefers healthy backends
+ * with a channel, so a relaunched or newly added instance gets no client until its channel is up (it would answer
+ * {@code 503 CMGService_NoConnectionPoint}). Unknown until the first probe, and false after a restart.
  */
 public final class Backend {
     private static final Logger log = LoggerFactory.getLogger(Backend.class);
@@ -23,6 +28,8 @@ public final class Backend {
     private String lastProbe = "not probed yet";
     private Instant since = Instant.now();
     private long transitions;
+    private boolean channelReady;
+    private String lastChannelProbe = "not probed yet";
 
     public Backend(int index, String name, Endpoint frontDoor, Endpoint adminOrNull) {
         this.index = index;
@@ -66,10 +73,34 @@ public final class Backend {
         return false;
     }
 
+    /** Whether the last probe found a ready connection point channel on this instance. */
+    public synchronized boolean channelReady() {
+        return channelReady;
+    }
+
+    /** Records what the probe read of the instance's channels; returns true when it changed. */
+    public synchronized boolean recordChannel(boolean ready, String detail) {
+        lastChannelProbe = detail;
+        if (ready == channelReady) {
+            return false;
+        }
+        channelReady = ready;
+        if (ready) {
+            log.info("load balancer: backend {} ({}) has a ready connection point channel: preferred for new "
+                    + "connections ({})", name, frontDoor, detail);
+        } else {
+            log.warn("load balancer: backend {} ({}) has no ready connection point channel: new connections go to "
+                    + "instances with one while any has one ({})", name, frontDoor, detail);
+        }
+        return true;
+    }
+
     /** Takes the backend out of rotation at once (the fabric saw the process exit or is restarting it). */
     public synchronized void markDown(String why) {
         failures = Math.max(failures, UNHEALTHY_AFTER);
         lastProbe = "marked down: " + why;
+        channelReady = false; // a restarted instance has no channel until its connection point dials it
+        lastChannelProbe = "marked down: " + why;
         if (healthy) {
             healthy = false;
             since = Instant.now();
@@ -89,6 +120,8 @@ public final class Backend {
         m.put("consecutiveFailures", failures);
         m.put("transitions", transitions);
         m.put("lastProbe", lastProbe);
+        m.put("channelReady", channelReady);
+        m.put("lastChannelProbe", lastChannelProbe);
         return m;
     }
 }

@@ -4,7 +4,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The backend pool of a load-balancing rule: round-robin over the healthy backends. Thread-safe. */
+/**
+ * The backend pool of a load-balancing rule: round-robin over the healthy backends, preferring those with a ready
+ * connection point channel. Thread-safe.
+ */
 public final class BackendPool {
     private final CopyOnWriteArrayList<Backend> backends = new CopyOnWriteArrayList<>();
     private final AtomicInteger next = new AtomicInteger();
@@ -32,19 +35,30 @@ public final class BackendPool {
         return null;
     }
 
-    /** The next healthy backend in round-robin order, or null when none is healthy. */
+    /**
+     * The next healthy backend in round-robin order, or null when none is healthy. While at least one healthy backend
+     * has a ready connection point channel, only those are picked (an instance without one could only answer 503);
+     * when none has one, every healthy backend is (the instance answers 503 with its reason instead of the load
+     * balancer refusing the connection).
+     */
     public Backend pick() {
         Object[] all = backends.toArray();
         if (all.length == 0) {
             return null;
         }
         int start = Math.floorMod(next.getAndIncrement(), all.length);
+        Backend anyHealthy = null;
         for (int k = 0; k < all.length; k++) {
             Backend b = (Backend) all[(start + k) % all.length];
             if (b.healthy()) {
-                return b;
+                if (b.channelReady()) {
+                    return b;
+                }
+                if (anyHealthy == null) {
+                    anyHealthy = b;
+                }
             }
         }
-        return null;
+        return anyHealthy;
     }
 }

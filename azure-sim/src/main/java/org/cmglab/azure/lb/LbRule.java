@@ -21,6 +21,10 @@ public final class LbRule {
     private final Supplier<Endpoint> target;
     private final String targetDescription;
     volatile Channel server;
+    /** The client-side connections open through this rule (reset by a network security rule or a restart). */
+    final io.netty.channel.group.ChannelGroup open = new io.netty.channel.group.DefaultChannelGroup(
+            io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+    final AtomicLong resetOpen = new AtomicLong();
     final AtomicLong connections = new AtomicLong();
     final AtomicLong active = new AtomicLong();
     final AtomicLong refused = new AtomicLong();
@@ -45,6 +49,13 @@ public final class LbRule {
     public long refused() { return refused.get(); }
     /** Connections reset because a network security rule denies the frontend port. */
     public long denied() { return denied.get(); }
+    /** Open connections reset by a deny with {@code existing=reset} or a load balancer restart. */
+    public long resetOpen() { return resetOpen.get(); }
+    /** Whether the frontend listens now (false while the load balancer restarts). */
+    public boolean listening() {
+        Channel s = server;
+        return s != null && s.isActive();
+    }
     /** Bytes client → instance. */
     public long bytesIn() { return bytesIn.get(); }
     /** Bytes instance → client. */
@@ -65,6 +76,8 @@ public final class LbRule {
         m.put("active", active.get());
         m.put("refused", refused.get());
         m.put("denied", denied.get());
+        m.put("resetOpen", resetOpen.get());
+        m.put("listening", listening());
         m.put("backendConnectFailures", backendFailures.get());
         m.put("bytesIn", bytesIn.get());
         m.put("bytesOut", bytesOut.get());

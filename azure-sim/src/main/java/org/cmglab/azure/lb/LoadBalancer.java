@@ -68,15 +68,7 @@ public final class LoadBalancer implements AutoCloseable {
                 throw new IllegalStateException("load balancer rule " + r.name() + " exists already");
             }
         }
-        ChannelFuture f = new ServerBootstrap().group(group).channel(EventLoops.serverChannelClass())
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel c) {
-                        c.pipeline().addLast(new Frontend(r, deniedPorts));
-                    }
-                }).bind(r.frontend().socketAddress()).await();
+        ChannelFuture f = listen(r).await();
         if (!f.isSuccess()) {
             throw new IllegalStateException("load balancer rule " + r.name() + ": cannot listen on " + r.frontend()
                     + ": " + f.cause(), f.cause());
@@ -87,6 +79,83 @@ public final class LoadBalancer implements AutoCloseable {
         }
         log.info("load balancer rule {} listening on {}", r.name(), r.frontend());
         return r;
+    }
+
+    private ChannelFuture listen(LbRule r) {
+        return new ServerBootstrap().group(group).channel(EventLoops.serverChannelClass())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel c) {
+                        c.pipeline().addLast(new Frontend(r, deniedPorts));
+                    }
+                }).bind(r.frontend().socketAddress());
+    }
+
+    /** Resets (RST) every connection open through {@code r}; returns how many. */
+    private static int resetOpen(LbRule r) {
+        int n = 0;
+        for (Channel c : List.copyOf(r.open)) {
+            if (c.isActive()) {
+                c.config().setOption(ChannelOption.SO_LINGER, 0);
+                c.close();
+                n++;
+            }
+        }
+        r.resetOpen.addAndGet(n);
+        return n;
+    }
+
+    /**
+     * The first half of a restart of the load balancer's data plane, as in a platform incident: every frontend stops
+     * listening and every open connection is reset (RST) at once. {@link #listenAgain()} ends it. Blocks until the
+     * listeners are closed (call it off the event loops).
+     *
+     * @return what was stopped: rule names and the number of reset connections
+     */
+    public Map<String, Object> stopListening() {
+        int reset = 0;
+        List<LbRule> stopped = rules();
+        for (LbRule r : stopped) {
+            Channel s = r.server;
+            if (s != null) {
+                s.close().syncUninterruptibly();
+            }
+            reset += resetOpen(r);
+        }
+        log.warn("load balancer restarting: {} frontend(s) stopped listening, {} open connection(s) reset",
+                stopped.size(), reset);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rules", stopped.stream().map(LbRule::name).toList());
+        m.put("resetConnections", reset);
+        return m;
+    }
+
+    /**
+     * Listens again on every rule that is not listening (the end of a restart; rules added or removed meanwhile, e.g.
+     * by a scale, are taken as they are now). Blocks until bound (call it off the event loops).
+     *
+     * @return the rules listening again
+     */
+    public List<String> listenAgain() throws InterruptedException {
+        List<String> out = new ArrayList<>();
+        for (LbRule r : rules()) {
+            if (r.listening()) {
+                continue;
+            }
+            ChannelFuture f = listen(r).await();
+            if (f.isSuccess()) {
+                r.server = f.channel();
+                out.add(r.name());
+                log.info("load balancer rule {} listening again on {} after the restart", r.name(), r.frontend());
+            } else {
+                log.error("load balancer rule {}: cannot listen again on {} after the restart: {}", r.name(),
+                        r.frontend(), String.valueOf(f.cause()));
+            }
+        }
+        return out;
     }
 
     /** Stops listening on a rule's frontend (open connections are left to finish). */
@@ -114,6 +183,15 @@ public final class LoadBalancer implements AutoCloseable {
      * @return the ports denied now
      */
     public java.util.Set<Integer> deny(int port, boolean deny) {
+        return deny(port, deny, false);
+    }
+
+    /**
+     * As {@link #deny(int, boolean)}; with {@code resetExisting} a deny also resets (RST) the connections already
+     * open on that port, as a firewall that starts dropping a flow does (Azure's own NSG leaves established flows
+     * alone; the fault matrix uses this to block TCP-TLS mid-run).
+     */
+    public java.util.Set<Integer> deny(int port, boolean deny, boolean resetExisting) {
         if (port < 1 || port > 65_535) {
             throw new IllegalArgumentException("port: " + port + " (expected 1-65535)");
         }
@@ -121,6 +199,15 @@ public final class LoadBalancer implements AutoCloseable {
         if (changed) {
             log.info("network security rule: frontend port {} {}", port, deny ? "denied (new connections are reset)"
                     : "allowed again");
+        }
+        if (deny && resetExisting) {
+            int n = 0;
+            for (LbRule r : rules()) {
+                if (r.frontend().port() == port) {
+                    n += resetOpen(r);
+                }
+            }
+            log.info("network security rule: frontend port {}: {} open connection(s) reset", port, n);
         }
         return deniedPorts();
     }
@@ -182,6 +269,7 @@ public final class LoadBalancer implements AutoCloseable {
             }
             rule.connections.incrementAndGet();
             rule.active.incrementAndGet();
+            rule.open.add(in);
             in.closeFuture().addListener(f -> rule.active.decrementAndGet());
             Pair pair = new Pair();
             Relay clientSide = new Relay(rule, pair, true);

@@ -7,7 +7,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The channels connection points opened to this instance; requests are spread over them round-robin. */
+/**
+ * The channels connection points opened to this instance; requests are spread over them round-robin. A new channel
+ * from the same connection point on the same transport port supersedes the older one at once (the connection point
+ * only opens it when it gave the old one up, e.g. after its own PING deadline on a silent channel): no new request goes
+ * to the old channel, the streams in flight on it finish or fail, and nothing is sent twice.
+ */
 public final class ChannelRegistry {
     private static final Logger log = LoggerFactory.getLogger(ChannelRegistry.class);
 
@@ -19,6 +24,14 @@ public final class ChannelRegistry {
         log.info("Channel {} from connection point {} (site {}) is connected over {} port {}, serving roles {}",
                 c.hello().connectionId(), c.hello().connector(), c.hello().siteCode(), c.transport(), c.localPort(),
                 c.hello().roles());
+        for (GatewayChannel old : channels) {
+            if (old.sameSlot(c) && old.supersede(c.hello().connectionId())) {
+                log.warn("Channel {} from connection point {} is superseded by its new channel {} ({} port {}): no new "
+                        + "requests go to it; {} request(s) in flight on it finish or fail", old.hello().connectionId(),
+                        old.hello().connector(), c.hello().connectionId(), c.transport(), c.localPort(),
+                        old.activeStreams());
+            }
+        }
     }
 
     void remove(GatewayChannel c) {
@@ -52,7 +65,7 @@ public final class ChannelRegistry {
     }
 
     public boolean anyReady() {
-        return channels.stream().anyMatch(c -> c.parent().isActive());
+        return channels.stream().anyMatch(c -> c.status().ready());
     }
 
     public List<GatewayChannel> all() {

@@ -21,6 +21,8 @@ public final class GatewayChannel {
     final AtomicLong requests = new AtomicLong();
     final AtomicLong failures = new AtomicLong();
     private volatile boolean draining;
+    /** The connection id of the newer channel from the same connection point that replaced this one, or null. */
+    private volatile String supersededBy;
 
     GatewayChannel(Channel parent, ChannelHello hello, String transport, int localPort, String peerCertificate) {
         this.parent = parent;
@@ -36,7 +38,7 @@ public final class GatewayChannel {
     public Channel parent() { return parent; }
 
     public boolean serves(String roleId) {
-        if (draining || !parent.isActive()) {
+        if (draining || supersededBy != null || !parent.isActive()) {
             return false;
         }
         var codec = ChannelPipelines.codec(parent);
@@ -62,16 +64,55 @@ public final class GatewayChannel {
         draining = true;
     }
 
+    /**
+     * The same connection point's slot on this instance: the connection point keeps one channel per CMG instance and
+     * transport port (docs/channel-protocol.md, "Superseded channels"), so a newer channel with the same connector
+     * name, connector certificate, transport and port replaces this one.
+     */
+    boolean sameSlot(GatewayChannel other) {
+        return other != this && hello.connector() != null && hello.connector().equalsIgnoreCase(other.hello.connector())
+                && java.util.Objects.equals(peerCertificate, other.peerCertificate)
+                && transport.equals(other.transport) && localPort == other.localPort;
+    }
+
+    /**
+     * Takes this channel out of the rotation for new requests because {@code newer} replaced it; streams in flight
+     * carry on (they finish, or fail with 502 when the channel dies). The channel stays open until its connection
+     * point closes it or its PING deadline does. Returns false when it was already superseded.
+     */
+    boolean supersede(String newer) {
+        if (supersededBy != null) {
+            return false;
+        }
+        supersededBy = newer;
+        return true;
+    }
+
+    /** The connection id of the channel that replaced this one, or null. */
+    public String supersededBy() {
+        return supersededBy;
+    }
+
+    /** Streams open on this channel now (requests in flight). */
+    int activeStreams() {
+        var codec = ChannelPipelines.codec(parent);
+        return codec == null ? 0 : codec.connection().numActiveStreams();
+    }
+
     /** The status page's view of this channel. */
     public Status status() {
         var codec = ChannelPipelines.codec(parent);
-        int active = codec == null ? 0 : codec.connection().numActiveStreams();
+        boolean goneAway = codec != null && codec.connection().goAwayReceived(); // the connection point drains it
         return new Status(hello.connector(), hello.connectionId(), hello.siteCode(), transport, localPort,
-                parent.isActive() && !draining, draining, since.toString(), active, requests.get(), failures.get(),
-                hello.roles(), peerCertificate, String.valueOf(parent.remoteAddress()));
+                parent.isActive() && !draining && supersededBy == null && !goneAway, draining,
+                since.toString(), activeStreams(),
+                requests.get(), failures.get(), hello.roles(), peerCertificate, String.valueOf(parent.remoteAddress()),
+                supersededBy);
     }
 
+    /** {@code supersededBy}: the connection id of the newer channel that replaced this one (null while it serves). */
     public record Status(String connector, String connectionId, String siteCode, String transport, int port,
                          boolean ready, boolean draining, String since, int activeStreams, long requests,
-                         long failures, List<ChannelHello.Role> roles, String certificate, String remote) {}
+                         long failures, List<ChannelHello.Role> roles, String certificate, String remote,
+                         String supersededBy) {}
 }
