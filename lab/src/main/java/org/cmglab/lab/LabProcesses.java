@@ -24,10 +24,10 @@ import org.cmglab.proto.flow.FlowEvent;
 import org.cmglab.proto.runtime.Json;
 
 /**
- * The processes of one lab: Azurite, then azure-sim, site-sim, service-connection-point (which deploys the CMG
- * through azure-sim: F1, the VM instances are azure-sim's children) and cmg-connection-point, each its own JVM, each
- * awaited on its admin {@code /ready}; then the channel check (F2); the one-shot client-sim; and the flow events
- * of a trace. Closing stops everything; a shutdown hook does the same on Ctrl-C.
+ * The processes of one lab: Azurite, azure-sim, site-sim, service-connection-point (which deploys the CMG through
+ * azure-sim: F1, the VM instances are azure-sim's children) and cmg-connection-point, each its own JVM, independent
+ * ones started together ({@link LabStartup}), each awaited on its admin {@code /ready}; then the channel check (F2);
+ * the one-shot client-sim; and the flow events of a trace. Closing stops everything; a shutdown hook does the same on Ctrl-C.
  */
 public final class LabProcesses implements AutoCloseable {
     /** 30 s, or {@code -Dcmglab.readyTimeoutSeconds=N} (cmglab up's supervisor uses 90 s: busy machines start JVMs slowly). */
@@ -128,28 +128,34 @@ public final class LabProcesses implements AutoCloseable {
     }
 
     /**
-     * Azurite, then every component in start order, each awaited on its admin /ready; after the service connection
-     * point, waits until it reports the CMG deployment Ready (flow F1: azure-sim has started every VM instance).
+     * Starts Azurite and every component, independent ones together ({@link LabStartup}: Azurite, azure-sim and
+     * site-sim at once; the service connection point and the connection point once azure-sim and Azurite are ready),
+     * each awaited on its admin /ready, and waits until the service connection point reports the CMG deployment Ready
+     * (flow F1: azure-sim has started every VM instance) and the connection point has a channel.
      */
     public void startAll() throws InterruptedException {
-        startAzurite();
-        for (ComponentProcess c : components.values()) {
-            long t0 = System.nanoTime();
-            c.start();
-            c.awaitReady(READY_TIMEOUT);
-            out.printf("  started %-26s pid %-7d admin http://%s  (%d ms)%n", c.name(), c.pid(), c.admin(),
-                    (System.nanoTime() - t0) / 1_000_000);
-            if (c.name().equals(LabPlan.SCP)) {
-                JsonNode st = awaitDeployment(DEPLOY_TIMEOUT);
-                out.printf("F1  service-connection-point → Azure (Entra ID token, Resource Manager) :%d   %s %s, "
-                        + "%d instance(s), %s (%d ms)%n", plan.port(443), st.path("deployment").path("deploymentMethod")
-                        .asText(), st.path("deployment").path("deploymentName").asText(), plan.instances(),
-                        st.path("state").asText(), (System.nanoTime() - t0) / 1_000_000);
-            }
-        }
+        startAll(READY_TIMEOUT, DEPLOY_TIMEOUT);
     }
 
-    /** How long the SCP may take to deploy the CMG (instances are JVMs started one by one). */
+    /**
+     * As {@link #startAll()}, each process given {@code readyTimeout} to answer its /ready and the deployment
+     * {@code deployTimeout} (busy machines); returns how long each step took.
+     */
+    public LabStartup.Times startAll(Duration readyTimeout, Duration deployTimeout) throws InterruptedException {
+        return new LabStartup(this, out).start(readyTimeout, deployTimeout, null);
+    }
+
+    /**
+     * As {@link #startAll(Duration, Duration)}, but the connection point starts only after the deployment is Ready
+     * and {@code beforeConnectionPoint} has run (e.g. a test that changes the connection point's config).
+     */
+    public LabStartup.Times startAll(Duration readyTimeout, Duration deployTimeout,
+                                     LabStartup.BeforeConnectionPoint beforeConnectionPoint) throws InterruptedException {
+        return new LabStartup(this, out).start(readyTimeout, deployTimeout,
+                java.util.Objects.requireNonNull(beforeConnectionPoint, "beforeConnectionPoint"));
+    }
+
+    /** How long the SCP may take to deploy the CMG (azure-sim starts the instance JVMs together). */
     public static final Duration DEPLOY_TIMEOUT = Duration.ofSeconds(90);
 
     /** F1: waits until the SCP's status says {@code Ready}; fails fast on {@code Error} or if a process exits. */

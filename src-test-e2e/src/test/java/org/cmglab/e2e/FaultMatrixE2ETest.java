@@ -82,7 +82,7 @@ class FaultMatrixE2ETest {
         e2e = E2eLab.start(tmp.resolve("state"), b -> b.net(net).instances(2)
                         .channelPing(Duration.ofSeconds(1), Duration.ofSeconds(1)),
                 c -> E2eLab.with(c, c.channel(), 500,
-                        new ConnectionPointConfig.WebProxy(proxy.address(), proxy.port(), null, null)), l -> { },
+                        new ConnectionPointConfig.WebProxy(proxy.address(), proxy.port(), null, null)), E2eLab.NONE,
                 RESTART_TIMEOUT);
         plan = e2e.plan;
         for (int i = 0; i < 2; i++) {
