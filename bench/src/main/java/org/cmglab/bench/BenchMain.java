@@ -125,6 +125,11 @@ public final class BenchMain implements Callable<Integer> {
         int n = net != null ? net : ThreadLocalRandom.current().nextInt(150, 250);
         Path home = LabPlan.findHome();
         Path work = Files.createTempDirectory("cmglab-bench-");
+        if (System.getProperty(org.cmglab.proto.runtime.ClassDataSharing.DIR_PROPERTY) == null) {
+            // the state folder is a temp dir per invocation: keep the AppCDS archives of the jars between invocations
+            System.setProperty(org.cmglab.proto.runtime.ClassDataSharing.DIR_PROPERTY,
+                    home.resolve("bench").resolve("target").resolve("cds").toString());
+        }
         Path results = outDir != null ? outDir : home.resolve("bench").resolve("results");
         LabPlan plan = LabPlan.builder().home(home).stateDir(work.resolve("state")).net(n).portOffset(portOffset).build();
         String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());

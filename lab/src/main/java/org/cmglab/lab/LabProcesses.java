@@ -54,11 +54,44 @@ public final class LabProcesses implements AutoCloseable {
     public LabProcesses(LabPlan plan, PrintStream out) {
         this.plan = plan;
         this.out = out;
+        this.cds = org.cmglab.proto.runtime.ClassDataSharing.forLab(plan.stateDir().resolve("cds"));
         for (LabPlan.Component c : plan.components()) {
-            components.put(c.name(), new ComponentProcess(c.name(), plan.jar(c.module()), c.config(), c.admin(),
-                    plan.logDir(), http));
+            ComponentProcess p = new ComponentProcess(c.name(), plan.jar(c.module()), c.config(), c.admin(),
+                    plan.logDir(), http);
+            p.jvmOptions(this::jvmOptions);
+            components.put(c.name(), p);
         }
         Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** AppCDS for the lab's JVMs (archives in {@code <state>/cds} unless {@code -Dcmglab.cdsDir}); empty when off. */
+    private final Optional<org.cmglab.proto.runtime.ClassDataSharing> cds;
+
+    /** The JVM options of a new process of {@code jar} (its AppCDS archive, or the class list to build it from). */
+    List<String> jvmOptions(Path jar) {
+        return cds.map(c -> c.jvmOptions(jar)).orElse(List.of());
+    }
+
+    /**
+     * Builds the AppCDS archives of the lab's jars that ran without one (from the class lists those runs left);
+     * once per jar version. Called by {@link #close()} after every process has stopped.
+     */
+    public void buildClassDataArchives() {
+        if (cds.isEmpty()) {
+            return;
+        }
+        List<Path> jars = new ArrayList<>();
+        for (LabPlan.Component c : plan.components()) {
+            jars.add(plan.jar(c.module()));
+        }
+        jars.add(plan.jar(LabPlan.CMG_SERVICE));
+        jars.add(plan.jar(LabPlan.CLIENT_SIM));
+        long t0 = System.nanoTime();
+        List<Path> built = cds.get().buildArchives(jars, Duration.ofSeconds(120));
+        if (!built.isEmpty()) {
+            out.printf("  AppCDS: built %d class-data archive(s) for the next starts in %s (%d ms)%n", built.size(),
+                    cds.get().dir(), (System.nanoTime() - t0) / 1_000_000);
+        }
     }
 
     /**
@@ -336,7 +369,7 @@ public final class LabProcesses implements AutoCloseable {
         Process p;
         try {
             p = new ProcessBuilder(ComponentProcess.prefixed(commandPrefixes.getOrDefault(LabPlan.CLIENT_SIM, List.of()),
-                    ComponentProcess.javaCommand(jar, args))).redirectErrorStream(true).start();
+                    ComponentProcess.javaCommand(jar, jvmOptions(jar), args))).redirectErrorStream(true).start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start client-sim: " + e.getMessage(), e);
         }
@@ -520,11 +553,15 @@ public final class LabProcesses implements AutoCloseable {
 
     @Override
     public void close() {
+        boolean shuttingDown = false;
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the hook runs stopAll
+        } catch (IllegalStateException e) {
+            shuttingDown = true; // the hook runs stopAll
         }
         stopAll();
+        if (!shuttingDown) {
+            buildClassDataArchives();
+        }
     }
 }
