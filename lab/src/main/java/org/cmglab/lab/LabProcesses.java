@@ -67,8 +67,12 @@ public final class LabProcesses implements AutoCloseable {
     /** AppCDS for the lab's JVMs (archives in {@code <state>/cds} unless {@code -Dcmglab.cdsDir}); empty when off. */
     private final Optional<org.cmglab.proto.runtime.ClassDataSharing> cds;
 
-    /** The JVM options of a new process of {@code jar} (its AppCDS archive, or the class list to build it from). */
-    List<String> jvmOptions(Path jar) {
+    /**
+     * The JVM options of a new process of {@code jar} (its AppCDS archive, or the class list to build it from), for
+     * JVMs started next to the lab's (e.g. a test's client-sim runs): {@code ComponentProcess.javaCommand(jar,
+     * lab.jvmOptions(jar), args)}.
+     */
+    public List<String> jvmOptions(Path jar) {
         return cds.map(c -> c.jvmOptions(jar)).orElse(List.of());
     }
 
