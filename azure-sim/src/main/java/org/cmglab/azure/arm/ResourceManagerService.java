@@ -14,6 +14,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -525,11 +528,11 @@ public final class ResourceManagerService implements HttpService, AutoCloseable 
         DeploymentPlan p = d.plan;
         try {
             storage.check(p.prefix());
-            java.util.concurrent.CompletableFuture<Void> account = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> account = CompletableFuture.runAsync(() -> {
                 try {
                     storage.create(p.prefix(), blobEndpoint(p.prefix()));
                 } catch (Exception e) {
-                    throw new java.util.concurrent.CompletionException(e);
+                    throw new CompletionException(e);
                 }
             }, storageStarter);
             try {
@@ -564,11 +567,11 @@ public final class ResourceManagerService implements HttpService, AutoCloseable 
     }
 
     /** Waits for the storage account's creation; its failure as thrown by the provisioner. */
-    private static void awaitAccount(java.util.concurrent.CompletableFuture<Void> account) throws Exception {
+    private static void awaitAccount(CompletableFuture<Void> account) throws Exception {
         try {
             account.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            Throwable c = e.getCause() instanceof java.util.concurrent.CompletionException ce && ce.getCause() != null
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause() instanceof CompletionException ce && ce.getCause() != null
                     ? ce.getCause() : e.getCause();
             if (c instanceof Exception ex) {
                 throw ex;
