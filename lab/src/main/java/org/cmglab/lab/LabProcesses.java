@@ -27,7 +27,8 @@ import org.cmglab.proto.runtime.Json;
  * The processes of one lab: Azurite, azure-sim, site-sim, service-connection-point (which deploys the CMG through
  * azure-sim: F1, the VM instances are azure-sim's children) and cmg-connection-point, each its own JVM, independent
  * ones started together ({@link LabStartup}), each awaited on its admin {@code /ready}; then the channel check (F2);
- * the one-shot client-sim; and the flow events of a trace. Closing stops everything; a shutdown hook does the same on Ctrl-C.
+ * the one-shot client-sim; and the flow events of a trace. Closing stops everything (and builds the AppCDS archives
+ * of jars that ran without one); a shutdown hook stops everything on Ctrl-C.
  */
 public final class LabProcesses implements AutoCloseable {
     /** 30 s, or {@code -Dcmglab.readyTimeoutSeconds=N} (cmglab up's supervisor uses 90 s: busy machines start JVMs slowly). */
