@@ -213,12 +213,17 @@ public final class ClassDataSharing {
         return n.endsWith(".jar") ? n.substring(0, n.length() - 4) : n;
     }
 
-    /** {@code <name>-<size hex>-<mtime millis hex>}, or empty when the jar cannot be read. */
+    /**
+     * {@code <name>-<size hex>-<mtime millis and JVM hex>}: a new key for a rebuilt jar and for another JVM (an
+     * archive only maps into the JVM build that dumped it); empty when the jar cannot be read.
+     */
     static Optional<String> key(Path jar) {
         try {
             long size = Files.size(jar);
             long mtime = Files.getLastModifiedTime(jar).toMillis();
-            return Optional.of(baseName(jar) + "-" + Long.toHexString(size) + "-" + Long.toHexString(mtime));
+            int jvm = (System.getProperty("java.home") + "|" + System.getProperty("java.vm.version")).hashCode();
+            return Optional.of(baseName(jar) + "-" + Long.toHexString(size) + "-" + Long.toHexString(mtime)
+                    + Integer.toHexString(jvm));
         } catch (IOException e) {
             return Optional.empty();
         }
