@@ -82,8 +82,8 @@ public final class LabProcesses implements AutoCloseable {
      * once per jar version. Called by {@link #close()} after every process has stopped.
      */
     public void buildClassDataArchives() {
-        if (cds.isEmpty()) {
-            return;
+        if (cds.isEmpty() || components.values().stream().allMatch(c -> c.process() == null)) {
+            return; // off, or nothing started here (a session attached to the lab of cmglab up)
         }
         List<Path> jars = new ArrayList<>();
         for (LabPlan.Component c : plan.components()) {
