@@ -186,8 +186,8 @@ public final class BenchMain implements Callable<Integer> {
             lab = new LabProcesses(plan, labLog);
             long t0 = System.nanoTime();
             try {
-                // Azurite, azure-sim and site-sim start together, the SCP and the connection point once azure-sim
-                // and Azurite are ready (LabStartup), as cmglab demo / up start them
+                // Azurite and azure-sim start together, the SCP, site-sim and the connection point once both are
+                // ready (LabStartup), as cmglab demo / up start them
                 LabStartup.Times times = lab.startAll(readyTimeout(), readyTimeout().plus(LabProcesses.DEPLOY_TIMEOUT));
                 lab.awaitChannel(readyTimeout());
                 double total = (System.nanoTime() - t0) / 1e9;

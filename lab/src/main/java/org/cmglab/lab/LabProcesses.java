@@ -166,8 +166,8 @@ public final class LabProcesses implements AutoCloseable {
     }
 
     /**
-     * Starts Azurite and every component, independent ones together ({@link LabStartup}: Azurite, azure-sim and
-     * site-sim at once; the service connection point and the connection point once azure-sim and Azurite are ready),
+     * Starts Azurite and every component, independent ones together ({@link LabStartup}: Azurite and azure-sim at
+     * once; the service connection point, site-sim and the connection point once azure-sim and Azurite are ready),
      * each awaited on its admin /ready, and waits until the service connection point reports the CMG deployment Ready
      * (flow F1: azure-sim has started every VM instance) and the connection point has a channel.
      */
