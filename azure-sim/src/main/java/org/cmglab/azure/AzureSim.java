@@ -71,7 +71,7 @@ public final class AzureSim implements AutoCloseable {
             dns.zone().put(r);
         }
         log.info("Lab DNS on {} (UDP and TCP): {}", dns.boundAddress(), dns.zone().describe());
-        JwtSigner signer = JwtSigner.generate("cmglab-entra-" + c.tenantId().substring(0, 8));
+        JwtSigner signer = entraSigner(c);
         CloudFabric fabric = new CloudFabric(c, rt.group(), null, c.storageAddress());
         if (c.cmgTokenAuth() != null) {
             // the CMG checks Entra tokens with this tenant's keys, handed over with the deployment (never fetched)
@@ -109,6 +109,19 @@ public final class AzureSim implements AutoCloseable {
         SslContext ssl = TlsContexts.server(tls, ClientAuthMode.NONE, java.util.List.of(), "http/1.1");
         AzureFrontServer front = AzureFrontServer.start(c.front().socketAddress(), rt.group(), ssl, services);
         return new AzureSim(c, dns, fabric, arm, front, storage, rt.group());
+    }
+
+    /** The tenant's signing key from the state folder (made there once), or a fresh one without a state folder. */
+    static JwtSigner entraSigner(AzureSimConfig c) throws java.io.IOException {
+        String keyId = "cmglab-entra-" + c.tenantId().substring(0, 8);
+        if (c.stateDir() == null || c.stateDir().isBlank()) {
+            return JwtSigner.generate(keyId);
+        }
+        Path file = Path.of(c.stateDir()).resolve(AzureSimConfig.ENTRA_SIGNING_KEY_FILE);
+        boolean made = !java.nio.file.Files.exists(file);
+        JwtSigner s = JwtSigner.loadOrGenerate(keyId, file);
+        log.info("Entra ID signing key {} {} {}", keyId, made ? "generated into" : "read from", file);
+        return s;
     }
 
     /**

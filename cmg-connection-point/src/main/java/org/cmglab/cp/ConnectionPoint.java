@@ -88,12 +88,14 @@ public final class ConnectionPoint implements AutoCloseable {
         cp.newDialer = t -> new ChannelDialer(c.name(), c.siteCode(), c.sourceAddress(), t, channelTls,
                 tcpTlsContext, hosts, rt.group(), c.channel().toSettings(), c.channel().tcpTlsRetry(), factory,
                 rt.events(), c.proxy());
-        cp.reconcile(c.targets(), "configuration");
         if (c.siteControl() != null) {
+            // the site says when there is a CMG to connect to (a connection point may start while it is deployed)
             cp.site = new org.cmglab.cp.site.SiteConfigPoller(c.siteControl(),
                     java.time.Duration.ofMillis(c.sitePollMillis()), rt.group(), c.targets(),
                     wanted -> cp.reconcile(wanted, "site"));
-            cp.site.start();
+            cp.site.startAwaitingDeployment(() -> cp.reconcile(c.targets(), "configuration"));
+        } else {
+            cp.reconcile(c.targets(), "configuration");
         }
         return cp;
     }

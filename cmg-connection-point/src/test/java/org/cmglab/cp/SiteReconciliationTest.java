@@ -133,8 +133,8 @@ class SiteReconciliationTest {
         assertThat(legacy.siteControl()).isNull();
     }
 
-    @Test
-    void scaleOutAndInWithoutRestart() throws Exception {
+    /** Fake CMG instances on 443 and 10124..10126 (+ one free offset); returns the offset. */
+    private int startFakeInstances() throws Exception {
         LabCa ca = LabCa.createEphemeral();
         Path rootPem = dir.resolve("root.pem");
         Files.writeString(rootPem, Pem.toPem(ca.root()));
@@ -143,16 +143,12 @@ class SiteReconciliationTest {
         IssuedCert cmgCert = IssuedCert.readPem(dir.resolve("cmg.crt.pem"), dir.resolve("cmg.key.pem"));
         SslContext tls = TlsContexts.server(cmgCert, ClientAuthMode.REQUIRE, List.of(ca.root()), "http/1.1");
         fakes = EventLoops.newGroup(2, "fake-cmg");
-
         // ports: 443+offset for one instance, 10124+i+offset for several, all free on 127.0.0.1
-        int offset = bindAll(tls);
-        int single = 443 + offset;
-        Instance in0single = instance(single);
-        Instance in0 = instance(10124 + offset);
-        Instance in1 = instance(10125 + offset);
-        Instance in2 = instance(10126 + offset);
+        return bindAll(tls);
+    }
 
-        siteJson = status(SiteConfigPoller.VMSS, 1);
+    /** The fake site (answers {@link #siteJson}) and a connection point with one static target on {@code single}. */
+    private void startSiteAndConnectionPoint(int single, long sitePollMillis) throws Exception {
         site = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         site.createContext("/status", ex -> {
             byte[] b = siteJson.getBytes(StandardCharsets.UTF_8);
@@ -169,10 +165,60 @@ class SiteReconciliationTest {
         ConnectionPointConfig config = new ConnectionPointConfig(CP_NAME, "P01", "127.0.0.1",
                 List.of(new ChannelTarget(0, SVC, single, "HTTPS")),
                 new TlsFiles(dir.resolve("cp.crt.pem").toString(), dir.resolve("cp.key.pem").toString()),
-                List.of(rootPem.toString()), List.of(new RoleRoute("72057594037927939", "MP", "https://mp01.corp.contoso.com:1")),
+                List.of(dir.resolve("root.pem").toString()),
+                List.of(new RoleRoute("72057594037927939", "MP", "https://mp01.corp.contoso.com:1")),
                 Map.of(SVC, "127.0.0.1"), new Endpoint("127.0.0.1", 0), new ChannelTimings(1000, 1000),
-                dir.resolve("logs").toString(), null, new Endpoint("127.0.0.1", site.getAddress().getPort()), 500, null);
+                dir.resolve("logs").toString(), null, new Endpoint("127.0.0.1", site.getAddress().getPort()),
+                sitePollMillis, null);
         cp = ConnectionPoint.start(config, rt);
+    }
+
+    static String status(String state, String method, int capacity) {
+        return status(method, capacity).replace("\"state\":\"Ready\"", "\"state\":\"" + state + "\"");
+    }
+
+    @Test
+    void firstDialWaitsUntilTheSiteReportsTheCmgReady() throws Exception {
+        int single = 443 + startFakeInstances();
+        Instance in0 = instance(single);
+        // the CMG is still being deployed (the instance already listens here, so a dial would succeed at once)
+        siteJson = status("Provisioning", SiteConfigPoller.VMSS, 1);
+        startSiteAndConnectionPoint(single, 10_000);
+
+        await().during(Duration.ofMillis(1000)).atMost(WAIT).until(() -> in0.upgrades == 0 && connectedPorts().isEmpty());
+        assertThat(((Map<?, ?>) cp.status().get("site")).get("awaitingDeployment")).isEqualTo(true);
+        assertThat(cp.anyConnected()).isFalse();
+
+        // Ready: dialled at once (the site is read every 200 ms while waiting, not every 10 s)
+        siteJson = status(SiteConfigPoller.VMSS, 1);
+        long t0 = System.nanoTime();
+        await().atMost(WAIT).until(() -> connectedPorts().equals(List.of(single)));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        assertThat(in0.upgrades).isEqualTo(1);
+        assertThat(((Map<?, ?>) cp.status().get("site")).get("awaitingDeployment")).isEqualTo(false);
+    }
+
+    @Test
+    void aCmgInErrorEndsTheWaitWithTheConfiguredTargets() throws Exception {
+        int single = 443 + startFakeInstances();
+        siteJson = status("Error", SiteConfigPoller.VMSS, 1);
+        startSiteAndConnectionPoint(single, 10_000);
+
+        await().atMost(WAIT).until(() -> connectedPorts().equals(List.of(single)));
+        assertThat(((Map<?, ?>) cp.status().get("site")).get("awaitingDeployment")).isEqualTo(false);
+    }
+
+    @Test
+    void scaleOutAndInWithoutRestart() throws Exception {
+        int offset = startFakeInstances();
+        int single = 443 + offset;
+        Instance in0single = instance(single);
+        Instance in0 = instance(10124 + offset);
+        Instance in1 = instance(10125 + offset);
+        Instance in2 = instance(10126 + offset);
+
+        siteJson = status(SiteConfigPoller.VMSS, 1);
+        startSiteAndConnectionPoint(single, 500);
 
         // capacity 1: one channel on 443
         await().atMost(WAIT).untilAsserted(() -> {

@@ -59,16 +59,12 @@ public final class AnalyzeCommand implements Callable<Integer> {
     }
 
     int run(PrintStream out) throws InterruptedException {
-        LabPlan plan;
-        try {
-            plan = lab.toPlan();
-            if (auth != null) {
-                auth = LabSession.checkAuth(auth);
-            }
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            out.println("cmglab: " + e.getMessage());
+        Optional<CmgLabMain.LabOptions.Parsed> parsed = lab.parse(auth, out);
+        if (parsed.isEmpty()) {
             return CmgLabMain.EXIT_USAGE;
         }
+        LabPlan plan = parsed.get().plan();
+        auth = parsed.get().auth();
         // the lab's own start-up lines would break --json
         PrintStream progressOut = json ? new PrintStream(java.io.OutputStream.nullOutputStream()) : out;
         Optional<LabSession> attached = LabSession.attach(plan.stateDir(), auth, progressOut);

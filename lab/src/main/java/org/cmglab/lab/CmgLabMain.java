@@ -87,16 +87,12 @@ public final class CmgLabMain implements Callable<Integer> {
         }
 
         int run(PrintStream out) throws InterruptedException {
-            LabPlan plan;
-            try {
-                plan = lab.toPlan();
-                if (auth != null) {
-                    auth = LabSession.checkAuth(auth);
-                }
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                out.println("cmglab: " + e.getMessage());
+            java.util.Optional<LabOptions.Parsed> parsed = lab.parse(auth, out);
+            if (parsed.isEmpty()) {
                 return EXIT_USAGE;
             }
+            LabPlan plan = parsed.get().plan();
+            auth = parsed.get().auth();
             java.util.Optional<LabSession> attached = LabSession.attach(plan.stateDir(), auth, out);
             if (attached.isPresent()) {
                 try (LabSession s = attached.get()) {
@@ -154,6 +150,24 @@ public final class CmgLabMain implements Callable<Integer> {
 
         @Option(names = "--instances", paramLabel = "1..16", description = "CMG VM instances (default ${DEFAULT-VALUE})")
         int instances = 1;
+
+        /** The lab of these options and a checked {@code --auth} (null when not given). */
+        record Parsed(LabPlan plan, String auth) {}
+
+        /**
+         * The lab these options describe and {@code auth} checked ({@link LabSession#checkAuth}, null stays null);
+         * on a usage error prints {@code cmglab: <why>} to {@code out} and returns empty (the command exits
+         * {@link CmgLabMain#EXIT_USAGE}). The one place demo and analyze validate their options.
+         */
+        java.util.Optional<Parsed> parse(String auth, PrintStream out) {
+            try {
+                LabPlan plan = toPlan();
+                return java.util.Optional.of(new Parsed(plan, auth == null ? null : LabSession.checkAuth(auth)));
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                out.println("cmglab: " + e.getMessage());
+                return java.util.Optional.empty();
+            }
+        }
 
         /** The lab these options describe (home: {@link LabPlan#findHome()}). */
         LabPlan toPlan() {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.cmglab.proto.config.Endpoint;
+import org.cmglab.proto.runtime.ClassDataSharing;
 
 /**
  * One component running as its own OS process: {@code java -jar <module>.jar --config <file>}, with stdout and
@@ -31,6 +32,7 @@ public final class ComponentProcess {
     private final HttpClient http;
     private Process process;
     private List<String> commandPrefix = List.of();
+    private java.util.function.Function<Path, List<String>> jvmOptions = jar -> List.of();
     /** Set explicitly by {@link #adminToken(java.util.Optional)}; null: the token file of the config's lab. */
     private java.util.Optional<String> adminToken;
 
@@ -85,15 +87,29 @@ public final class ComponentProcess {
 
     /** The command line of a component JVM. */
     public static List<String> javaCommand(Path jar, List<String> args) {
+        return javaCommand(jar, List.of(), args);
+    }
+
+    /** The command line of a component JVM with extra JVM options (e.g. {@link ClassDataSharing#jvmOptions}). */
+    public static List<String> javaCommand(Path jar, List<String> jvmOptions, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String leak = System.getProperty("cmglab.leakLevel", "simple");
         cmd.add("-Dio.netty.leakDetection.level=" + leak);
         cmd.add("-Dcmglab.leakLevel=" + leak); // azure-sim passes it on to the CMG instances it starts
+        cmd.addAll(jvmOptions);
         cmd.add("-jar");
         cmd.add(jar.toString());
         cmd.addAll(args);
         return cmd;
+    }
+
+    /**
+     * Where the JVM options of each start come from (asked at every {@link #start()}: e.g. the AppCDS archive once it
+     * is built); none by default.
+     */
+    public synchronized void jvmOptions(java.util.function.Function<Path, List<String>> forJar) {
+        this.jvmOptions = java.util.Objects.requireNonNull(forJar, "forJar");
     }
 
     /**
@@ -121,7 +137,7 @@ public final class ComponentProcess {
                     StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
             ProcessBuilder pb = new ProcessBuilder(prefixed(commandPrefix,
-                            javaCommand(jar, List.of("--config", config.toString()))))
+                            javaCommand(jar, jvmOptions.apply(jar), List.of("--config", config.toString()))))
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()));
             applyEnvironment(pb.environment());

@@ -571,6 +571,9 @@ public record LabPlan(Path home, Path stateDir, int net, int portOffset, int ins
             ensureCert(ca, clientTls(), CertSpec.client(CLIENT_FQDN));
             ensureCert(ca, clientDeviceTls(), CertSpec.client(CLIENT_DEVICE_ID));
             org.cmglab.proto.token.SiteTokenPki.loadOrCreate(pkiDir());
+            // the Entra tenant's signing key, made here with the other keys rather than in azure-sim's cold JVM
+            org.cmglab.proto.jwt.JwtSigner.loadOrGenerate("cmglab-entra-" + TENANT_ID.substring(0, 8),
+                    stateDir.resolve("azure").resolve(org.cmglab.proto.config.AzureSimConfig.ENTRA_SIGNING_KEY_FILE));
             ensureCert(ca, supTls(), CertSpec.server(SUP_FQDN, List.of(SUP_FQDN), List.of()));
             ensureCert(ca, azuriteTls(), CertSpec.server(blobHost(), List.of(blobHost()), List.of(azuriteAddress())));
             Json.writeFile(configFile(AZURE_SIM), azureSimConfig(secret, storageKey));

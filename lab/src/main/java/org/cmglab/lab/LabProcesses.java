@@ -24,10 +24,11 @@ import org.cmglab.proto.flow.FlowEvent;
 import org.cmglab.proto.runtime.Json;
 
 /**
- * The processes of one lab: Azurite, then azure-sim, site-sim, service-connection-point (which deploys the CMG
- * through azure-sim: F1, the VM instances are azure-sim's children) and cmg-connection-point, each its own JVM, each
- * awaited on its admin {@code /ready}; then the channel check (F2); the one-shot client-sim; and the flow events
- * of a trace. Closing stops everything; a shutdown hook does the same on Ctrl-C.
+ * The processes of one lab: Azurite, azure-sim, site-sim, service-connection-point (which deploys the CMG through
+ * azure-sim: F1, the VM instances are azure-sim's children) and cmg-connection-point, each its own JVM, independent
+ * ones started together ({@link LabStartup}), each awaited on its admin {@code /ready}; then the channel check (F2);
+ * the one-shot client-sim; and the flow events of a trace. Closing stops everything (and builds the AppCDS archives
+ * of jars that ran without one); a shutdown hook stops everything on Ctrl-C.
  */
 public final class LabProcesses implements AutoCloseable {
     /** 30 s, or {@code -Dcmglab.readyTimeoutSeconds=N} (cmglab up's supervisor uses 90 s: busy machines start JVMs slowly). */
@@ -54,11 +55,48 @@ public final class LabProcesses implements AutoCloseable {
     public LabProcesses(LabPlan plan, PrintStream out) {
         this.plan = plan;
         this.out = out;
+        this.cds = org.cmglab.proto.runtime.ClassDataSharing.forLab(plan.stateDir().resolve("cds"));
         for (LabPlan.Component c : plan.components()) {
-            components.put(c.name(), new ComponentProcess(c.name(), plan.jar(c.module()), c.config(), c.admin(),
-                    plan.logDir(), http));
+            ComponentProcess p = new ComponentProcess(c.name(), plan.jar(c.module()), c.config(), c.admin(),
+                    plan.logDir(), http);
+            p.jvmOptions(this::jvmOptions);
+            components.put(c.name(), p);
         }
         Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** AppCDS for the lab's JVMs (archives in {@code <state>/cds} unless {@code -Dcmglab.cdsDir}); empty when off. */
+    private final Optional<org.cmglab.proto.runtime.ClassDataSharing> cds;
+
+    /**
+     * The JVM options of a new process of {@code jar} (its AppCDS archive, or the class list to build it from), for
+     * JVMs started next to the lab's (e.g. a test's client-sim runs): {@code ComponentProcess.javaCommand(jar,
+     * lab.jvmOptions(jar), args)}.
+     */
+    public List<String> jvmOptions(Path jar) {
+        return cds.map(c -> c.jvmOptions(jar)).orElse(List.of());
+    }
+
+    /**
+     * Builds the AppCDS archives of the lab's jars that ran without one (from the class lists those runs left);
+     * once per jar version. Called by {@link #close()} after every process has stopped.
+     */
+    public void buildClassDataArchives() {
+        if (cds.isEmpty() || components.values().stream().allMatch(c -> c.process() == null)) {
+            return; // off, or nothing started here (a session attached to the lab of cmglab up)
+        }
+        List<Path> jars = new ArrayList<>();
+        for (LabPlan.Component c : plan.components()) {
+            jars.add(plan.jar(c.module()));
+        }
+        jars.add(plan.jar(LabPlan.CMG_SERVICE));
+        jars.add(plan.jar(LabPlan.CLIENT_SIM));
+        long t0 = System.nanoTime();
+        List<Path> built = cds.get().buildArchives(jars, Duration.ofSeconds(120));
+        if (!built.isEmpty()) {
+            out.printf("  AppCDS: built %d class-data archive(s) for the next starts in %s (%d ms)%n", built.size(),
+                    cds.get().dir(), (System.nanoTime() - t0) / 1_000_000);
+        }
     }
 
     /**
@@ -128,28 +166,34 @@ public final class LabProcesses implements AutoCloseable {
     }
 
     /**
-     * Azurite, then every component in start order, each awaited on its admin /ready; after the service connection
-     * point, waits until it reports the CMG deployment Ready (flow F1: azure-sim has started every VM instance).
+     * Starts Azurite and every component, independent ones together ({@link LabStartup}: Azurite and azure-sim at
+     * once; the service connection point, site-sim and the connection point once azure-sim and Azurite are ready),
+     * each awaited on its admin /ready, and waits until the service connection point reports the CMG deployment Ready
+     * (flow F1: azure-sim has started every VM instance) and the connection point has a channel.
      */
     public void startAll() throws InterruptedException {
-        startAzurite();
-        for (ComponentProcess c : components.values()) {
-            long t0 = System.nanoTime();
-            c.start();
-            c.awaitReady(READY_TIMEOUT);
-            out.printf("  started %-26s pid %-7d admin http://%s  (%d ms)%n", c.name(), c.pid(), c.admin(),
-                    (System.nanoTime() - t0) / 1_000_000);
-            if (c.name().equals(LabPlan.SCP)) {
-                JsonNode st = awaitDeployment(DEPLOY_TIMEOUT);
-                out.printf("F1  service-connection-point → Azure (Entra ID token, Resource Manager) :%d   %s %s, "
-                        + "%d instance(s), %s (%d ms)%n", plan.port(443), st.path("deployment").path("deploymentMethod")
-                        .asText(), st.path("deployment").path("deploymentName").asText(), plan.instances(),
-                        st.path("state").asText(), (System.nanoTime() - t0) / 1_000_000);
-            }
-        }
+        startAll(READY_TIMEOUT, DEPLOY_TIMEOUT);
     }
 
-    /** How long the SCP may take to deploy the CMG (instances are JVMs started one by one). */
+    /**
+     * As {@link #startAll()}, each process given {@code readyTimeout} to answer its /ready and the deployment
+     * {@code deployTimeout} (busy machines); returns how long each step took.
+     */
+    public LabStartup.Times startAll(Duration readyTimeout, Duration deployTimeout) throws InterruptedException {
+        return new LabStartup(this, out).start(readyTimeout, deployTimeout, null);
+    }
+
+    /**
+     * As {@link #startAll(Duration, Duration)}, but the connection point starts only after the deployment is Ready
+     * and {@code beforeConnectionPoint} has run (e.g. a test that changes the connection point's config).
+     */
+    public LabStartup.Times startAll(Duration readyTimeout, Duration deployTimeout,
+                                     LabStartup.BeforeConnectionPoint beforeConnectionPoint) throws InterruptedException {
+        return new LabStartup(this, out).start(readyTimeout, deployTimeout,
+                java.util.Objects.requireNonNull(beforeConnectionPoint, "beforeConnectionPoint"));
+    }
+
+    /** How long the SCP may take to deploy the CMG (azure-sim starts the instance JVMs together). */
     public static final Duration DEPLOY_TIMEOUT = Duration.ofSeconds(90);
 
     /** F1: waits until the SCP's status says {@code Ready}; fails fast on {@code Error} or if a process exits. */
@@ -330,7 +374,7 @@ public final class LabProcesses implements AutoCloseable {
         Process p;
         try {
             p = new ProcessBuilder(ComponentProcess.prefixed(commandPrefixes.getOrDefault(LabPlan.CLIENT_SIM, List.of()),
-                    ComponentProcess.javaCommand(jar, args))).redirectErrorStream(true).start();
+                    ComponentProcess.javaCommand(jar, jvmOptions(jar), args))).redirectErrorStream(true).start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start client-sim: " + e.getMessage(), e);
         }
@@ -514,11 +558,15 @@ public final class LabProcesses implements AutoCloseable {
 
     @Override
     public void close() {
+        boolean shuttingDown = false;
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-            // the hook runs stopAll
+        } catch (IllegalStateException e) {
+            shuttingDown = true; // the hook runs stopAll
         }
         stopAll();
+        if (!shuttingDown) {
+            buildClassDataArchives();
+        }
     }
 }

@@ -178,6 +178,12 @@ final class UpDownCommands {
             if (leak != null) {
                 cmd.add("-Dcmglab.leakLevel=" + leak);
             }
+            for (String p : List.of(org.cmglab.proto.runtime.ClassDataSharing.DIR_PROPERTY,
+                    org.cmglab.proto.runtime.ClassDataSharing.ENABLED_PROPERTY)) {
+                if (System.getProperty(p) != null) {
+                    cmd.add("-D" + p + "=" + System.getProperty(p)); // the AppCDS folder, when not <state>/cds
+                }
+            }
             cmd.add("-jar");
             cmd.add(labJar(plan).toString());
             cmd.add("serve");

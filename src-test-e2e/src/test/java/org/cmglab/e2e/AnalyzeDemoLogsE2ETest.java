@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.concurrent.ThreadLocalRandom;
-import org.cmglab.lab.ComponentProcess;
 import org.cmglab.lab.LabPlan;
 import org.cmglab.lab.LabProcesses;
 import org.cmglab.lab.RunningLab;
@@ -57,14 +56,7 @@ class AnalyzeDemoLogsE2ETest {
                 .build();
         plan.materialize();
         lab = new LabProcesses(plan, System.out);
-        lab.startAzurite();
-        for (ComponentProcess c : lab.components()) {
-            c.start();
-            c.awaitReady(READY);
-            if (c.name().equals(LabPlan.SCP)) {
-                lab.awaitDeployment(READY.multipliedBy(2));
-            }
-        }
+        lab.startAll(READY, READY.multipliedBy(2));
         lab.awaitChannel(READY);
         new RunningLab(ProcessHandle.current().pid(), List.of("--net", Integer.toString(plan.net()), "--port-offset",
                 Integer.toString(plan.portOffset())), plan.net(), plan.portOffset(), "http://" + plan.dashboard() + "/",

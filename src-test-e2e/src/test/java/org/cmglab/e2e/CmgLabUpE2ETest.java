@@ -37,7 +37,12 @@ class CmgLabUpE2ETest {
 
     private Cli cli(Duration timeout, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dcmglab.home=" + home(), "-jar", home().resolve("lab/target/lab.jar").toString()));
+                "-Dcmglab.home=" + home()));
+        String cds = System.getProperty(org.cmglab.proto.runtime.ClassDataSharing.DIR_PROPERTY);
+        if (cds != null) {
+            cmd.add("-D" + org.cmglab.proto.runtime.ClassDataSharing.DIR_PROPERTY + "=" + cds); // the suite's archives
+        }
+        cmd.addAll(List.of("-jar", home().resolve("lab/target/lab.jar").toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(tmp, "cli", ".out");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();

@@ -53,7 +53,7 @@ final class E2eLab implements AutoCloseable {
      */
     static E2eLab start(Path stateDir, UnaryOperator<LabPlan.Builder> builder, UnaryOperator<ConnectionPointConfig> cp)
             throws Exception {
-        return start(stateDir, builder, cp, l -> { });
+        return start(stateDir, builder, cp, NONE);
     }
 
     /** What a test does once the CMG is deployed, before the connection point starts. */
@@ -61,7 +61,13 @@ final class E2eLab implements AutoCloseable {
         void run(E2eLab lab) throws Exception;
     }
 
-    /** As above; {@code before} runs after the deployment is Ready and before the connection point starts. */
+    /** Nothing to do before the connection point: it starts together with the service connection point. */
+    static final BeforeConnectionPoint NONE = l -> { };
+
+    /**
+     * As above; {@code before} runs after the deployment is Ready and before the connection point starts (with
+     * {@link #NONE} the connection point starts with the service connection point and waits for the deployment).
+     */
     static E2eLab start(Path stateDir, UnaryOperator<LabPlan.Builder> builder, UnaryOperator<ConnectionPointConfig> cp,
                         BeforeConnectionPoint before) throws Exception {
         return start(stateDir, builder, cp, before, LabProcesses.READY_TIMEOUT);
@@ -77,16 +83,11 @@ final class E2eLab implements AutoCloseable {
         LabProcesses lab = new LabProcesses(plan, System.out);
         E2eLab l = new E2eLab(plan, lab);
         try {
-            lab.startAzurite();
-            for (ComponentProcess c : lab.components()) {
-                if (c.name().equals(LabPlan.CONNECTION_POINT)) {
-                    before.run(l);
-                }
-                c.start();
-                c.awaitReady(readyTimeout);
-                if (c.name().equals(LabPlan.SCP)) {
-                    lab.awaitDeployment(LabProcesses.DEPLOY_TIMEOUT.plus(readyTimeout).minus(LabProcesses.READY_TIMEOUT));
-                }
+            Duration deploy = LabProcesses.DEPLOY_TIMEOUT.plus(readyTimeout).minus(LabProcesses.READY_TIMEOUT);
+            if (before == NONE) {
+                lab.startAll(readyTimeout, deploy);
+            } else {
+                lab.startAll(readyTimeout, deploy, () -> before.run(l));
             }
             lab.awaitChannel(Duration.ofSeconds(60));
         } catch (Exception | Error e) {

@@ -165,7 +165,8 @@ class HeaderVerbMatrixE2ETest {
         List<String> a = new ArrayList<>(List.of("--config", plan.configFile(LabPlan.CLIENT_SIM).toString(), "probe",
                 "--trace", trace));
         a.addAll(List.of(args));
-        Process p = new ProcessBuilder(ComponentProcess.javaCommand(plan.jar(LabPlan.CLIENT_SIM), a))
+        Path jar = plan.jar(LabPlan.CLIENT_SIM);
+        Process p = new ProcessBuilder(ComponentProcess.javaCommand(jar, lab.jvmOptions(jar), a))
                 .redirectErrorStream(true).start();
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         Thread reader = new Thread(() -> {

@@ -76,8 +76,9 @@ class TokenAuthE2ETest {
     }
 
     static Run run(String module, List<String> args) throws Exception {
-        Process p = new ProcessBuilder(ComponentProcess.javaCommand(plan.jar(module), args)).redirectErrorStream(true)
-                .start();
+        Path jar = plan.jar(module);
+        Process p = new ProcessBuilder(ComponentProcess.javaCommand(jar, e2e.lab.jvmOptions(jar), args))
+                .redirectErrorStream(true).start();
         byte[][] out = new byte[1][];
         Thread reader = new Thread(() -> {
             try {

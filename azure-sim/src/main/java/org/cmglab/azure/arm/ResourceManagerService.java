@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +71,12 @@ public final class ResourceManagerService implements HttpService, AutoCloseable 
     private final StorageProvisioner storage;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "arm-worker");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Creates a deployment's storage account while the worker starts its instances. */
+    private final ExecutorService storageStarter = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "arm-storage");
         t.setDaemon(true);
         return t;
     });
@@ -510,15 +519,33 @@ public final class ResourceManagerService implements HttpService, AutoCloseable 
     }
 
     /**
-     * Worker thread: the storage account first (as in Azure, a resource the VMs depend on; a CMG name without a
-     * storage account fails before any instance starts), then the instances and the load balancer, then DNS; on
-     * failure undo all of it.
+     * Worker thread: the storage account is checked first (as in Azure, a resource the VMs depend on; a CMG name
+     * without a storage account fails before any instance starts), then created in Azurite while the instances start
+     * (their JVMs take seconds, the account's containers and table take the Azure SDK's first calls: neither waits for
+     * the other), then the load balancer, then DNS once both are done; on failure undo all of it.
      */
     private void create(ArmDeployment d, Operation op) {
         DeploymentPlan p = d.plan;
         try {
-            storage.create(p.prefix(), blobEndpoint(p.prefix()));
-            fabric.deploy(p);
+            storage.check(p.prefix());
+            CompletableFuture<Void> account = CompletableFuture.runAsync(() -> {
+                try {
+                    storage.create(p.prefix(), blobEndpoint(p.prefix()));
+                } catch (Exception e) {
+                    throw new CompletionException(e);
+                }
+            }, storageStarter);
+            try {
+                fabric.deploy(p);
+            } catch (Exception e) {
+                try {
+                    awaitAccount(account); // let it finish, so that unregister deletes what it created
+                } catch (Exception storageFailed) {
+                    e.addSuppressed(storageFailed);
+                }
+                throw e;
+            }
+            awaitAccount(account);
             zone.putA(p.deploymentName(), fabric.vipAddress());
             zone.putA(storageHost(p.prefix()), fabric.storageAddress());
             if (d.kind == Kind.VMSS) {
@@ -536,6 +563,20 @@ public final class ResourceManagerService implements HttpService, AutoCloseable 
             op.finish("Failed", d.error);
             cloudMgr.error("TaskManager: Task [CreateDeployment for service {}] status is Faulted: {}",
                     p.serviceName(), e.getMessage());
+        }
+    }
+
+    /** Waits for the storage account's creation; its failure as thrown by the provisioner. */
+    private static void awaitAccount(CompletableFuture<Void> account) throws Exception {
+        try {
+            account.get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause() instanceof CompletionException ce && ce.getCause() != null
+                    ? ce.getCause() : e.getCause();
+            if (c instanceof Exception ex) {
+                throw ex;
+            }
+            throw new IllegalStateException(c);
         }
     }
 
@@ -753,6 +794,7 @@ public final class ResourceManagerService implements HttpService, AutoCloseable 
 
     @Override
     public void close() {
+        storageStarter.shutdownNow();
         worker.shutdownNow();
         try {
             worker.awaitTermination(30, TimeUnit.SECONDS);

@@ -15,6 +15,12 @@ public interface StorageProvisioner {
         public void delete(String accountName) {}
     };
 
+    /**
+     * Fails at once (before anything is started or created) when the account cannot be created at all, e.g. it has
+     * no key in the lab's Azurite. {@link #create} checks the same; the default accepts every name.
+     */
+    default void check(String accountName) throws Exception {}
+
     void create(String accountName, String blobEndpoint) throws Exception;
 
     void delete(String accountName) throws Exception;

@@ -23,7 +23,10 @@ public final class ProcessInstanceLauncher implements InstanceLauncher {
         this.command = command;
     }
 
-    /** {@code java -jar <jar> --config <file>} with the leak-detection level the lab uses. */
+    /**
+     * {@code java -jar <jar> --config <file>} with the leak-detection level the lab uses, and the AppCDS options of
+     * the lab's archive folder when azure-sim was given one ({@code -Dcmglab.cdsDir}).
+     */
     public static ProcessInstanceLauncher forJar(Path jar) {
         return new ProcessInstanceLauncher(config -> {
             if (!Files.isRegularFile(jar)) {
@@ -31,6 +34,8 @@ public final class ProcessInstanceLauncher implements InstanceLauncher {
                         + " is missing (build with ./mvnw -B -DskipTests package)");
             }
             List<String> cmd = new ArrayList<>(javaPrefix());
+            // the lab's AppCDS folder (-Dcmglab.cdsDir from the lab): the instance maps the cmg-service archive
+            org.cmglab.proto.runtime.ClassDataSharing.fromSystemProperties().ifPresent(c -> cmd.addAll(c.jvmOptions(jar)));
             cmd.add("-jar");
             cmd.add(jar.toString());
             cmd.add("--config");

@@ -84,8 +84,11 @@ public final class AzuriteStorageProvisioner implements StorageProvisioner, Inst
     }
 
     @Override
-    public void create(String accountName, String blobEndpoint) throws DeploymentException {
-        String account = accountName.toLowerCase(Locale.ROOT);
+    public void check(String accountName) throws DeploymentException {
+        keyOf(accountName.toLowerCase(Locale.ROOT));
+    }
+
+    private String keyOf(String account) throws DeploymentException {
         String key = service.keyOf(account);
         if (key == null) {
             throw new DeploymentException("StorageAccountNotProvisioned", "The storage account '" + account
@@ -93,15 +96,34 @@ public final class AzuriteStorageProvisioner implements StorageProvisioner, Inst
                     + accounts() + " (Azurite gets its accounts and keys when it starts; the CMG name must be one "
                     + "of them)");
         }
-        run("creating storage account " + account, () -> {
-            BlobServiceClient b = blob(account, key);
-            for (String c : CONTAINERS) {
-                b.getBlobContainerClient(c).createIfNotExistsWithResponse(null, callTimeout, Context.NONE);
-            }
-            tables(account, key).createTableIfNotExistsWithResponse(INSTANCES_TABLE, callTimeout, Context.NONE);
+        return key;
+    }
+
+    @Override
+    public void create(String accountName, String blobEndpoint) throws DeploymentException {
+        String account = accountName.toLowerCase(Locale.ROOT);
+        String key = keyOf(account);
+        String what = "creating storage account " + account;
+        Future<Object> f;
+        // marked as the work is queued (one step): the rows of instances that start while the account is created
+        // (the Resource Manager starts them meanwhile) queue behind this work on the one I/O thread
+        synchronized (provisioned) {
             provisioned.add(account);
-            return null;
-        });
+            f = submit(what, () -> {
+                BlobServiceClient b = blob(account, key);
+                for (String c : CONTAINERS) {
+                    b.getBlobContainerClient(c).createIfNotExistsWithResponse(null, callTimeout, Context.NONE);
+                }
+                tables(account, key).createTableIfNotExistsWithResponse(INSTANCES_TABLE, callTimeout, Context.NONE);
+                return null;
+            });
+        }
+        try {
+            await(what, f, operationTimeout);
+        } catch (DeploymentException | RuntimeException e) {
+            provisioned.remove(account);
+            throw e;
+        }
         log.info("Storage account {} ({}) in Azurite {}: containers {}, table {}", account, blobEndpoint,
                 service.blobEndpoint(), CONTAINERS, INSTANCES_TABLE);
     }
@@ -136,31 +158,34 @@ public final class AzuriteStorageProvisioner implements StorageProvisioner, Inst
     @Override
     public void changed(Change c) {
         String account = c.prefix().toLowerCase(Locale.ROOT);
+        String key = service.keyOf(account);
+        try {
+            synchronized (provisioned) {
+                if (provisioned.contains(account)) {
+                    io.execute(() -> writeRow(account, key, c));
+                }
+            }
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // closing: the row is no longer needed
+        }
+    }
+
+    /** On the I/O thread: the instance's row (skipped when the account was deleted or its creation failed meanwhile). */
+    private void writeRow(String account, String key, Change c) {
         if (!provisioned.contains(account)) {
             return;
         }
-        String key = service.keyOf(account);
         try {
-            io.execute(() -> {
-                if (!provisioned.contains(account)) {
-                    return;
-                }
-                try {
-                    TableEntity e = new TableEntity(c.serviceName(), c.roleInstance())
-                            .addProperty("State", c.state().name())
-                            .addProperty("Address", c.address())
-                            .addProperty("Detail", c.detail())
-                            .addProperty("Since", OffsetDateTime.ofInstant(c.since(), ZoneOffset.UTC));
-                    instances(account, key).upsertEntityWithResponse(e, TableEntityUpdateMode.REPLACE, callTimeout,
-                            Context.NONE);
-                } catch (RuntimeException e) {
-                    log.warn("{} row {}/{} ({}) not written: {}", INSTANCES_TABLE, c.serviceName(),
-                            c.roleInstance(), c.state(), e.getMessage() == null ? e.toString()
-                                    : e.getMessage().lines().findFirst().orElse(""));
-                }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // closing: the row is no longer needed
+            TableEntity e = new TableEntity(c.serviceName(), c.roleInstance())
+                    .addProperty("State", c.state().name())
+                    .addProperty("Address", c.address())
+                    .addProperty("Detail", c.detail())
+                    .addProperty("Since", OffsetDateTime.ofInstant(c.since(), ZoneOffset.UTC));
+            instances(account, key).upsertEntityWithResponse(e, TableEntityUpdateMode.REPLACE, callTimeout,
+                    Context.NONE);
+        } catch (RuntimeException e) {
+            log.warn("{} row {}/{} ({}) not written: {}", INSTANCES_TABLE, c.serviceName(), c.roleInstance(),
+                    c.state(), e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""));
         }
     }
 
@@ -217,12 +242,18 @@ public final class AzuriteStorageProvisioner implements StorageProvisioner, Inst
     }
 
     private void run(String what, Work w, Duration timeout) throws DeploymentException {
-        Future<Object> f;
+        await(what, submit(what, w), timeout);
+    }
+
+    private Future<Object> submit(String what, Work w) throws DeploymentException {
         try {
-            f = io.submit(w::call);
+            return io.submit(w::call);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             throw new DeploymentException("StorageAccountProvisioningFailed", what + ": azure-sim is shutting down");
         }
+    }
+
+    private void await(String what, Future<Object> f, Duration timeout) throws DeploymentException {
         try {
             f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {

@@ -203,15 +203,7 @@ public final class W3Driver implements Callable<Integer> {
      * more than the demo's 30 s to answer /ready); returns the SCP status once the CMG is Ready.
      */
     private JsonNode startLab(LabProcesses lab) throws InterruptedException {
-        lab.startAzurite();
-        for (ComponentProcess c : lab.components()) {
-            c.start();
-            c.awaitReady(Duration.ofSeconds(150));
-            console.printf("  started %-26s pid %d%n", c.name(), c.pid());
-            if (c.name().equals(LabPlan.SCP)) {
-                lab.awaitDeployment(Duration.ofSeconds(240));
-            }
-        }
+        lab.startAll(Duration.ofSeconds(150), Duration.ofSeconds(240));
         return lab.awaitDeployment(Duration.ofSeconds(30));
     }
 

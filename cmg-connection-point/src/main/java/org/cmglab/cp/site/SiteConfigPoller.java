@@ -33,6 +33,14 @@ import org.slf4j.LoggerFactory;
  * The host name is the static first entry's, and every port is moved by the offset the static first entry has
  * against the rule for the static target count (the lab's port offset), so the poller never needs to know it.
  * A failed or unreadable poll changes nothing (the channels already open stay).
+ *
+ * <p><b>Before the first dial</b> ({@link #startAwaitingDeployment}): a connection point that starts while the CMG is
+ * still being deployed has nothing to dial yet (the service name does not resolve, no instance listens), so it waits
+ * for the site instead of failing dials into a growing backoff: it reads the site every {@link #FIRST_POLL} until
+ * the site names a deployment to connect to (state {@code Ready} or {@code Upgrading}); then it dials at once. While
+ * the site says {@code NotDeployed} or {@code Provisioning} it keeps waiting (at most {@link #DEPLOYMENT_WAIT});
+ * when the site says anything else (e.g. {@code Error}), cannot be read for {@link #UNREADABLE_WAIT}, or that bound
+ * passes, it dials its configured targets as it would without a site.
  */
 public final class SiteConfigPoller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SiteConfigPoller.class);
@@ -50,6 +58,19 @@ public final class SiteConfigPoller implements AutoCloseable {
     private volatile String lastError;
     private volatile Instant lastPoll;
     private volatile List<ChannelTarget> lastWanted;
+
+    /** Poll interval while waiting for the first deployment to connect to. */
+    public static final Duration FIRST_POLL = Duration.ofMillis(200);
+    /** How long an unreadable site may keep the first dial waiting. */
+    public static final Duration UNREADABLE_WAIT = Duration.ofSeconds(10);
+    /** How long a deployment in progress ({@code NotDeployed}, {@code Provisioning}) may keep the first dial waiting. */
+    public static final Duration DEPLOYMENT_WAIT = Duration.ofMinutes(5);
+
+    /** Set while the first dial waits for the site; run once (the configured targets) when waiting ends without one. */
+    private volatile Runnable dialConfigured;
+    private volatile long waitStartedNanos;
+    private volatile long lastReadNanos;
+    private volatile String waitingFor;
 
     public SiteConfigPoller(Endpoint site, Duration every, EventLoopGroup group, List<ChannelTarget> staticTargets,
                             Consumer<List<ChannelTarget>> onWanted) {
@@ -72,6 +93,73 @@ public final class SiteConfigPoller implements AutoCloseable {
         poll();
     }
 
+    /**
+     * As {@link #start()}, but nothing is dialled until the site names a deployment to connect to (see the class
+     * comment); {@code dialConfigured} runs (once) when waiting ends without one. With no static target it runs at
+     * once and the site is not followed, as with {@link #start()}.
+     */
+    public void startAwaitingDeployment(Runnable dialConfigured) {
+        if (staticTargets.isEmpty()) {
+            dialConfigured.run();
+            start();
+            return;
+        }
+        waitStartedNanos = System.nanoTime();
+        lastReadNanos = waitStartedNanos;
+        this.dialConfigured = Objects.requireNonNull(dialConfigured, "dialConfigured");
+        log.info("Waiting for the site ({}) to report the CMG deployed before dialling (read every {} ms until then)",
+                site, FIRST_POLL.toMillis());
+        start();
+    }
+
+    /** True while the first dial waits for the site to name a deployment. */
+    public boolean awaitingDeployment() {
+        return dialConfigured != null;
+    }
+
+    /** Ends the wait for the first deployment with the configured targets (once). */
+    private void stopWaiting(String why) {
+        Runnable r = dialConfigured;
+        dialConfigured = null;
+        if (r != null) {
+            log.info("Dialling the configured CMG instances: {}", why);
+            r.run();
+        }
+    }
+
+    /**
+     * While waiting for the first deployment: true when {@code status} (null: unreadable) says to keep waiting;
+     * otherwise the wait ends here (with the site's targets when {@code wanted} is not null).
+     */
+    private boolean keepWaiting(JsonNode status, List<ChannelTarget> wanted) {
+        long now = System.nanoTime();
+        if (status == null) {
+            if (now - lastReadNanos > UNREADABLE_WAIT.toNanos()) {
+                stopWaiting("the site could not be read for " + UNREADABLE_WAIT.toSeconds() + " s (" + lastError + ")");
+            }
+            return dialConfigured != null;
+        }
+        lastReadNanos = now;
+        String state = status.path("state").asText("");
+        if (wanted != null && ("Ready".equals(state) || "Upgrading".equals(state))) {
+            dialConfigured = null;
+            log.info("The site reports the CMG {} after {} ms of waiting; dialling its {} instance(s)", state,
+                    (now - waitStartedNanos) / 1_000_000, wanted.size());
+            return false;
+        }
+        if (("NotDeployed".equals(state) || "Provisioning".equals(state) || state.isEmpty())
+                && now - waitStartedNanos < DEPLOYMENT_WAIT.toNanos()) {
+            if (!state.equals(waitingFor)) {
+                waitingFor = state;
+                log.info("The site reports the CMG {}; waiting before dialling", state.isEmpty() ? "(no state)" : state);
+            }
+            return true;
+        }
+        stopWaiting("the site reports the CMG " + (state.isEmpty() ? "without a state" : state)
+                + ("Error".equals(state) ? " (" + status.path("reason").asText("") + ")" : ""));
+        return false;
+    }
+
     private void poll() {
         if (closed) {
             return;
@@ -84,13 +172,15 @@ public final class SiteConfigPoller implements AutoCloseable {
                         } else if (!r.isSuccess()) {
                             failed("HTTP " + r.status() + " " + r.reason());
                         } else {
-                            List<ChannelTarget> wanted = wanted(JSON.readTree(r.body()), staticTargets);
+                            JsonNode status = JSON.readTree(r.body());
+                            List<ChannelTarget> wanted = wanted(status, staticTargets);
                             lastPoll = Instant.now();
                             if (lastError != null) {
                                 log.info("The site configuration at {} is readable again", site);
                             }
                             lastError = null;
-                            if (wanted != null) {
+                            boolean wait = dialConfigured != null && keepWaiting(status, wanted);
+                            if (wanted != null && !wait) {
                                 lastWanted = wanted;
                                 onWanted.accept(wanted);
                             }
@@ -98,14 +188,26 @@ public final class SiteConfigPoller implements AutoCloseable {
                     } catch (Exception ex) {
                         failed(ex.toString());
                     } finally {
+                        if (dialConfigured != null && lastError != null) { // this read failed
+                            keepWaiting(null, null);
+                        }
                         if (!closed) {
-                            group.schedule(this::poll, every.toMillis(), TimeUnit.MILLISECONDS);
+                            long next = dialConfigured != null ? Math.min(every.toMillis(), FIRST_POLL.toMillis())
+                                    : every.toMillis();
+                            group.schedule(this::poll, next, TimeUnit.MILLISECONDS);
                         }
                     }
                 });
     }
 
     private void failed(String why) {
+        if (dialConfigured != null) { // nothing dialled yet: the site (e.g. a service connection point still starting)
+            if (!why.equals(lastError)) {
+                log.info("The site configuration at {} cannot be read yet ({}); waiting before dialling", site, why);
+            }
+            lastError = why;
+            return;
+        }
         if (!why.equals(lastError)) {
             log.warn("Failed to read the CMG configuration from the site ({}): {}; keeping the current connections",
                     site, why);
@@ -151,11 +253,13 @@ public final class SiteConfigPoller implements AutoCloseable {
         m.put("lastPoll", lastPoll == null ? null : lastPoll.toString());
         m.put("lastError", lastError);
         m.put("wanted", lastWanted);
+        m.put("awaitingDeployment", awaitingDeployment());
         return m;
     }
 
     @Override
     public void close() {
         closed = true;
+        dialConfigured = null;
     }
 }

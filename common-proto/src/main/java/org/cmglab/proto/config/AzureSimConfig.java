@@ -39,6 +39,12 @@ public record AzureSimConfig(String environment, String tenantId, String subscri
                              List<DnsRecord> customerZone, String stateDir, String logDir, String storageAddress,
                              StorageService storage, List<String> deviceCaFiles, ChannelTimings cmgChannel,
                              TokenAuthConfig cmgTokenAuth) {
+    /**
+     * The Entra tenant's token-signing key in {@link #stateDir()} (PKCS#8 PEM, 0600): made by the lab with its plan
+     * ({@code LabPlan.materialize}), or by azure-sim on its first start; the same key for every start of the lab.
+     */
+    public static final String ENTRA_SIGNING_KEY_FILE = "entra-signing-key.pem";
+
     public AzureSimConfig {
         cmgChannel = cmgChannel == null ? ChannelTimings.defaults() : cmgChannel;
         deviceCaFiles = deviceCaFiles == null ? List.of() : List.copyOf(deviceCaFiles);

@@ -57,6 +57,42 @@ public final class JwtSigner {
         return new JwtSigner(keyId, jwk, null);
     }
 
+    /**
+     * The signer of the RSA key in {@code keyFile} (unencrypted PKCS#8 PEM), generated there (RSA 2048, file mode
+     * 0600) when the file does not exist yet: a key that lives as long as the lab's state folder, as a tenant's signing
+     * key outlives a restart of the service. Generating takes seconds in a JVM that has just started, so the lab makes
+     * it when it writes its plan, with the rest of its keys.
+     *
+     * @throws IOException if the file cannot be read or written, or holds no RSA private key
+     */
+    public static JwtSigner loadOrGenerate(String keyId, java.nio.file.Path keyFile) throws java.io.IOException {
+        requireKeyId(keyId);
+        if (java.nio.file.Files.isRegularFile(keyFile)) {
+            java.security.PrivateKey k = org.cmglab.proto.pki.Pem.readPrivateKey(keyFile);
+            if (!(k instanceof java.security.interfaces.RSAPrivateCrtKey crt)) {
+                throw new java.io.IOException(keyFile + ": " + k.getAlgorithm() + " key (expected: an RSA private key)");
+            }
+            try {
+                RSAPublicKey pub = (RSAPublicKey) java.security.KeyFactory.getInstance("RSA").generatePublic(
+                        new java.security.spec.RSAPublicKeySpec(crt.getModulus(), crt.getPublicExponent()));
+                return rsa(keyId, crt, pub);
+            } catch (GeneralSecurityException e) {
+                throw new java.io.IOException(keyFile + ": " + e.getMessage(), e);
+            }
+        }
+        JwtSigner s = generate(keyId);
+        java.nio.file.Path dir = keyFile.toAbsolutePath().getParent();
+        if (dir != null) {
+            java.nio.file.Files.createDirectories(dir);
+        }
+        try {
+            IssuedCert.writeSecret(keyFile, org.cmglab.proto.pki.Pem.toPem(s.jwk.toRSAPrivateKey()));
+        } catch (JOSEException e) {
+            throw new IllegalStateException("cannot encode the generated key", e);
+        }
+        return s;
+    }
+
     /** A signer with a fresh RSA 2048 key pair. */
     public static JwtSigner generate(String keyId) {
         requireKeyId(keyId);

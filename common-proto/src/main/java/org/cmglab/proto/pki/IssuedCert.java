@@ -81,7 +81,7 @@ public record IssuedCert(X509Certificate certificate, PrivateKey privateKey, Lis
     }
 
     /** Writes text to a file that only the owner can read, created with that mode from the start. */
-    static void writeSecret(Path file, String text) throws IOException {
+    public static void writeSecret(Path file, String text) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         boolean posix = file.getFileSystem().supportedFileAttributeViews().contains("posix");
         FileAttribute<?>[] attrs = posix

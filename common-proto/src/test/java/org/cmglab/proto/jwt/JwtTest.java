@@ -54,6 +54,23 @@ class JwtTest {
     }
 
     @Test
+    void aKeyKeptInAFileSignsTokensTheFirstSignersKeysVerify(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = dir.resolve("azure").resolve("entra-signing-key.pem");
+        JwtSigner made = JwtSigner.loadOrGenerate("tenant-key", file);
+        assertThat(java.nio.file.Files.getPosixFilePermissions(file))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        JwtSigner read = JwtSigner.loadOrGenerate("tenant-key", file);
+        assertThat(read.publicJwkSetJson()).isEqualTo(made.publicJwkSetJson());
+        // a token of the key read back verifies with the keys published by the one that made it
+        JwtVerifier verifier = JwtVerifier.forKeys(made.publicJwkSet(), ISSUER, AUDIENCE, CLOCK, Duration.ofMinutes(2));
+        assertThat(verifier.verify(read.sign(claims().build())).keyId()).isEqualTo("tenant-key");
+        java.nio.file.Files.writeString(file, "not a key");
+        assertThat(catchThrowableOfType(java.io.IOException.class, () -> JwtSigner.loadOrGenerate("tenant-key", file)))
+                .isNotNull();
+    }
+
+    @Test
     void roundTrip() throws Exception {
         String token = SIGNER.sign(claims().claim("role", "client").build());
         SignedJWT parsed = SignedJWT.parse(token);
