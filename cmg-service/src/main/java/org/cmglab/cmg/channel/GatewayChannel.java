@@ -39,11 +39,20 @@ public final class GatewayChannel {
         if (draining || !parent.isActive()) {
             return false;
         }
-        var codec = ChannelPipelines.codec(parent);
-        if (codec == null || codec.connection().goAwayReceived()) {
-            return false; // the connection point is draining this channel
+        if (closing()) {
+            return false;
         }
         return hello.roles().stream().anyMatch(r -> r.roleId().equals(roleId));
+    }
+
+    /**
+     * True once either side sent GOAWAY: the connection point is draining this channel, or this CMG is closing it
+     * (a refusal, a flood, a PING left unanswered), which can take the codec's graceful close (up to 30 s for the
+     * streams still open) — no new request may be sent on it meanwhile.
+     */
+    private boolean closing() {
+        var codec = ChannelPipelines.codec(parent);
+        return codec == null || codec.connection().goAwayReceived() || codec.connection().goAwaySent();
     }
 
     /**
@@ -67,7 +76,8 @@ public final class GatewayChannel {
         var codec = ChannelPipelines.codec(parent);
         int active = codec == null ? 0 : codec.connection().numActiveStreams();
         return new Status(hello.connector(), hello.connectionId(), hello.siteCode(), transport, localPort,
-                parent.isActive() && !draining, draining, since.toString(), active, requests.get(), failures.get(),
+                parent.isActive() && !draining && !closing(), draining, since.toString(), active, requests.get(),
+                failures.get(),
                 hello.roles(), peerCertificate, String.valueOf(parent.remoteAddress()));
     }
 
