@@ -325,7 +325,7 @@ class TcpTlsBadInputMatrixTest {
                 "closed (GOAWAY PROTOCOL_ERROR)", protocolError,
                 () -> beforeHello(frame(HEADERS, END_HEADERS | END_STREAM, 101, new byte[] {(byte) 0x82}))));
         c.add(new Case("the connection point opens a stream (HEADERS on even stream 2)", framing,
-                "closed (GOAWAY PROTOCOL_ERROR)", protocolError,
+                "closed (GOAWAY PROTOCOL_ERROR)", "the peer opened stream 2, but only the CMG opens streams",
                 () -> beforeHello(frame(HEADERS, END_HEADERS | END_STREAM, 2, new byte[] {(byte) 0x88}))));
         c.add(new Case("PUSH_PROMISE although push is off", framing, "closed (GOAWAY PROTOCOL_ERROR)", protocolError,
                 () -> beforeHello(frame(PUSH_PROMISE, END_HEADERS, 1, new byte[] {0, 0, 0, 2, (byte) 0x82}))));

@@ -185,7 +185,11 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.warn("Channel {}: closing after a protocol error: {}", connectionId, cause.toString());
-        ctx.close();
+        // Not at once: the HTTP/2 codec reports a connection error here first and only then sends its GOAWAY with
+        // the error code (PROTOCOL_ERROR, FRAME_SIZE_ERROR…) and closes; closing now would send GOAWAY NO_ERROR
+        // first and the connection point would never learn what was wrong. On the next turn of the event loop the
+        // channel is closed in any case (a no-op when the codec closed it already).
+        ctx.executor().execute(() -> ctx.close());
     }
 
     /** Reads the hello reply (status + JSON body). */
