@@ -337,8 +337,12 @@ class CmgServiceIntegrationTest {
      * answers the hello, then resets every request stream (recording what it was).
      */
     static final class FakeStreams extends ChannelInitializer<Http2StreamChannel> {
+        private static final java.util.concurrent.atomic.AtomicInteger IDS =
+                new java.util.concurrent.atomic.AtomicInteger();
         final boolean resetting;
         final List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** Its own per fake connection point: the CMG refuses a second open channel with a connection id in use. */
+        final String connectionId = "conn-test-" + IDS.incrementAndGet();
 
         FakeStreams() {
             this(false);
@@ -371,7 +375,7 @@ class CmgServiceIntegrationTest {
                     String path = h.path().toString();
                     if (path.equals(ChannelProtocol.HELLO_PATH)) {
                         reply(ctx, "200", null, Json.writeCompact(new ChannelHello(ChannelProtocol.UPGRADE_TOKEN,
-                                "conn-test", "cmgcp01.corp.contoso.com", "P01", "HTTPS",
+                                connectionId, "cmgcp01.corp.contoso.com", "P01", "HTTPS",
                                 List.of(new ChannelHello.Role(ROLE, "MP")))));
                         return;
                     }

@@ -230,14 +230,20 @@ class TcpTlsBadInputMatrixTest {
         return afterTls(cpRaw, 10_000, all);
     }
 
-    /** A registered channel (valid hello) that then sends {@code frames}; how the CMG ends it. */
+    /** A registered channel (valid hello) that then sends {@code frames}; how the CMG ends it, and its registration. */
     static String afterHello(String connectionId, long waitMs, java.util.function.IntFunction<byte[][]> frames)
             throws IOException {
         try (RawH2Peer p = RawH2Peer.connect(cpRaw, SVC, tcpTls)) {
             int helloStream = p.answerHello("200", hello(connectionId, "P01", ROLE));
             await().atMost(Duration.ofSeconds(10)).until(() -> registered(connectionId));
             p.write(frames.apply(helloStream));
-            return p.awaitClose(waitMs);
+            String end = p.awaitClose(waitMs);
+            // while this side still holds the socket: did the CMG take the channel out of its registry? (A flooded
+            // channel can take a few seconds: the CMG stops sending requests on it at once, but its TLS close waits
+            // for the peer, which is still writing, to take the ACKs queued before the close_notify.)
+            boolean gone = end.equals("still open") ? !registered(connectionId)
+                    : unregisteredWithin(connectionId, 10_000);
+            return end + (gone ? ", no longer registered" : ", still registered");
         }
     }
 
@@ -373,35 +379,34 @@ class TcpTlsBadInputMatrixTest {
                     }
                 }));
         String floods = "channel TCP-TLS: floods and shutdown";
-        c.add(new Case("RST_STREAM on an idle stream (never opened)", floods, "closed (GOAWAY PROTOCOL_ERROR)",
+        c.add(new Case("RST_STREAM on an idle stream (never opened)", floods,
+                "closed (GOAWAY PROTOCOL_ERROR), no longer registered",
                 protocolError, () -> afterHello("hrst1", 10_000, s -> new byte[][] {
                         frame(RST_STREAM, 0, s + 100, int32(8))})));
         c.add(new Case("20000 RST_STREAM on the closed hello stream", floods,
                 "ignored (no answer, no state): still open, still registered", null, () -> {
                     String end = afterHello("hrst", 3_000, s -> new byte[][] {
                             repeat(frame(RST_STREAM, 0, s, int32(8)), 20_000)});
-                    return (end.equals("still open") ? "ignored (no answer, no state): " : "") + end
-                            + (registered("hrst") ? ", still registered" : ", no longer registered");
+                    return (end.startsWith("still open") ? "ignored (no answer, no state): " : "") + end;
                 }));
-        c.add(new Case("20000 SETTINGS frames", floods, "closed (GOAWAY NO_ERROR)", "control-frame flood",
+        c.add(new Case("20000 SETTINGS frames", floods, "closed (GOAWAY NO_ERROR), no longer registered",
+                "control-frame flood",
                 () -> afterHello("hset", 10_000, s -> new byte[][] {
                         repeat(frame(SETTINGS, 0, 0, new byte[0]), 20_000)})));
-        c.add(new Case("20000 PINGs", floods, "closed (GOAWAY NO_ERROR)", "control-frame flood",
+        c.add(new Case("20000 PINGs", floods, "closed (GOAWAY NO_ERROR), no longer registered",
+                "control-frame flood",
                 () -> afterHello("hping", 10_000, s -> new byte[][] {
                         repeat(frame(PING, 0, 0, new byte[8]), 20_000)})));
-        c.add(new Case("CONTINUATION flood: a header block of 10000 x 1 KiB frames", floods, "closed",
-                protocolError, () -> afterHello("hcont", 10_000, s -> new byte[][] {
+        c.add(new Case("CONTINUATION flood: a header block of 10000 x 1 KiB frames", floods,
+                "closed (GOAWAY ENHANCE_YOUR_CALM), no longer registered", protocolError,
+                () -> afterHello("hcont", 10_000, s -> new byte[][] {
                         frame(HEADERS, 0, s + 2, new byte[] {(byte) 0x88}),
-                        repeat(frame(CONTINUATION, 0, s + 2, new byte[1024]), 10_000)})
-                        .replaceAll(" \\(GOAWAY .*\\)", "")));
+                        repeat(frame(CONTINUATION, 0, s + 2, new byte[1024]), 10_000)})));
         c.add(new Case("GOAWAY from the connection point, which then keeps the socket and sends PINGs", floods,
-                "closed, no longer registered", "sent GOAWAY", () -> {
-                    String end = afterHello("hgoaway", 10_000, s -> new byte[][] {
-                            frame(GOAWAY, 0, 0, new byte[] {0, 0, 0, 0, 0, 0, 0, 0}),
-                            repeat(frame(PING, 0, 0, new byte[8]), 20)});
-                    return end.replaceAll(" \\(GOAWAY .*\\)", "") + (unregisteredWithin("hgoaway", 3_000)
-                            ? ", no longer registered" : ", still registered");
-                }));
+                "closed (GOAWAY NO_ERROR), no longer registered", "sent GOAWAY",
+                () -> afterHello("hgoaway", 10_000, s -> new byte[][] {
+                        frame(GOAWAY, 0, 0, new byte[] {0, 0, 0, 0, 0, 0, 0, 0}),
+                        repeat(frame(PING, 0, 0, new byte[8]), 20)})));
         return c.stream();
     }
 

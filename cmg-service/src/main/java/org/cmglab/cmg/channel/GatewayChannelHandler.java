@@ -130,7 +130,7 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Closes a channel that was never registered. No client request can be on it, so the HTTP/2 codec's graceful
-     * close (up to 30 s for the streams still open, here at most the unanswered hello stream) is cut to nothing.
+     * close does not wait for the streams still open on it (at most the hello stream).
      */
     private static void closeUnregistered(ChannelHandlerContext ctx) {
         Http2FrameCodec codec = ChannelPipelines.codec(ctx.channel());
