@@ -33,13 +33,16 @@ public final class CmgService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CmgService.class);
 
     private final CmgServiceConfig config;
-    private final ChannelRegistry registry = new ChannelRegistry();
+    private final ChannelRegistry registry;
     private final List<FrontDoorServer> servers = new ArrayList<>();
     private TcpTlsChannelServer tcpTls;
     private org.cmglab.cmg.content.ContentService content;
 
     private CmgService(CmgServiceConfig config) {
         this.config = config;
+        // a hello that serves none of these roles is not from a connection point of this CMG
+        this.registry = new ChannelRegistry(config.publishedRoles().stream().map(PublishedRole::roleId)
+                .collect(Collectors.toSet()));
     }
 
     public static CmgService start(CmgServiceConfig c, ComponentRuntime rt) throws Exception {

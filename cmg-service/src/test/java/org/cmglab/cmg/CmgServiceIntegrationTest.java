@@ -401,6 +401,8 @@ class CmgServiceIntegrationTest {
      * answers the hello, then resets every request stream (recording what it was).
      */
     static final class FakeStreams extends ChannelInitializer<Http2StreamChannel> {
+        private static final java.util.concurrent.atomic.AtomicInteger IDS =
+                new java.util.concurrent.atomic.AtomicInteger();
         final boolean resetting;
         final String connector;
         final String connectionId;
@@ -412,7 +414,8 @@ class CmgServiceIntegrationTest {
         }
 
         FakeStreams(boolean resetting) {
-            this(resetting, "cmgcp01.corp.contoso.com", "conn-test");
+            // its own connection id per fake connection point: the CMG refuses a second open channel with an id in use
+            this(resetting, "cmgcp01.corp.contoso.com", "conn-test-" + IDS.incrementAndGet());
         }
 
         /** A connection point named {@code connector} whose hello gives {@code connectionId}. */

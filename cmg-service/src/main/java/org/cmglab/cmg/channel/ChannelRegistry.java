@@ -2,8 +2,10 @@ package org.cmglab.cmg.channel;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.cmglab.proto.channel.ChannelHello;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +20,40 @@ public final class ChannelRegistry {
 
     private final List<GatewayChannel> channels = new CopyOnWriteArrayList<>();
     private final AtomicInteger next = new AtomicInteger();
+    private final Set<String> publishedRoles;
+
+    /** A registry that admits any hello (no published roles to check against). */
+    public ChannelRegistry() {
+        this(Set.of());
+    }
+
+    /** {@code publishedRoles}: the role ids this CMG publishes; a hello serving none is refused (empty: no check). */
+    public ChannelRegistry(Set<String> publishedRoles) {
+        this.publishedRoles = Set.copyOf(publishedRoles);
+    }
+
+    /**
+     * Registers {@code c}, or returns why not: its hello serves none of the roles this CMG publishes (not a
+     * connection point of this CMG), or its connection id names a channel that is already registered and open (a
+     * connection id names one channel; the connection point makes a new one for every dial).
+     */
+    synchronized String tryAdd(GatewayChannel c) {
+        ChannelHello h = c.hello();
+        if (!publishedRoles.isEmpty()
+                && h.roles().stream().noneMatch(r -> r != null && publishedRoles.contains(r.roleId()))) {
+            return "its hello serves none of the roles this CMG publishes (hello: " + h.roles() + ", published: "
+                    + publishedRoles + ")";
+        }
+        for (GatewayChannel other : channels) {
+            if (other.parent().isActive() && other.hello().connectionId() != null
+                    && other.hello().connectionId().equals(h.connectionId())) {
+                return "connection id " + h.connectionId() + " is already in use by the channel from "
+                        + other.parent().remoteAddress();
+            }
+        }
+        add(c);
+        return null;
+    }
 
     void add(GatewayChannel c) {
         channels.add(c);

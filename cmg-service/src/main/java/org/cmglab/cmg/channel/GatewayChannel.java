@@ -41,11 +41,20 @@ public final class GatewayChannel {
         if (draining || supersededBy != null || !parent.isActive()) {
             return false;
         }
-        var codec = ChannelPipelines.codec(parent);
-        if (codec == null || codec.connection().goAwayReceived()) {
-            return false; // the connection point is draining this channel
+        if (closing()) {
+            return false;
         }
         return hello.roles().stream().anyMatch(r -> r.roleId().equals(roleId));
+    }
+
+    /**
+     * True once either side sent GOAWAY: the connection point is draining this channel, or this CMG is closing it
+     * (a refusal, a flood, a PING left unanswered), which can take the codec's graceful close (up to 30 s for the
+     * streams still open) — no new request may be sent on it meanwhile.
+     */
+    private boolean closing() {
+        var codec = ChannelPipelines.codec(parent);
+        return codec == null || codec.connection().goAwayReceived() || codec.connection().goAwaySent();
     }
 
     /**
@@ -101,10 +110,8 @@ public final class GatewayChannel {
 
     /** The status page's view of this channel. */
     public Status status() {
-        var codec = ChannelPipelines.codec(parent);
-        boolean goneAway = codec != null && codec.connection().goAwayReceived(); // the connection point drains it
         return new Status(hello.connector(), hello.connectionId(), hello.siteCode(), transport, localPort,
-                parent.isActive() && !draining && supersededBy == null && !goneAway, draining,
+                parent.isActive() && !draining && supersededBy == null && !closing(), draining,
                 since.toString(), activeStreams(),
                 requests.get(), failures.get(), hello.roles(), peerCertificate, String.valueOf(parent.remoteAddress()),
                 supersededBy);

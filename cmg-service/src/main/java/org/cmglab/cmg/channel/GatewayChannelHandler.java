@@ -7,6 +7,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
@@ -15,7 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.cmglab.proto.channel.ChannelDrain;
 import org.cmglab.proto.channel.ChannelHello;
+import org.cmglab.proto.channel.ChannelPipelines;
 import org.cmglab.proto.channel.ChannelProtocol;
 import org.cmglab.proto.runtime.Json;
 import org.slf4j.Logger;
@@ -23,11 +28,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Last handler of an upgraded channel on the CMG side: asks the connection point who it is (hello stream), registers
- * the channel, and takes it out of the registry when it closes. A protocol error closes only this channel.
+ * the channel, and takes it out of the registry when it closes. A protocol error closes only this channel. A channel
+ * refused before its registration is closed at once (no client stream can be on it); a GOAWAY from the connection
+ * point makes the CMG close the channel as soon as its streams in flight have finished.
  */
 public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(GatewayChannelHandler.class);
     private static final int MAX_HELLO = 64 * 1024;
+    /** How long the streams in flight on a channel the connection point sent GOAWAY on may still take. */
+    static final Duration GOAWAY_GRACE = Duration.ofSeconds(25);
 
     private final ChannelRegistry registry;
     private final String transport;
@@ -56,7 +65,7 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
             if (registered == null && ctx.channel().isActive()) {
                 log.warn("Channel {}: no hello from the connection point within {} ms, closing", connectionId,
                         helloTimeout.toMillis());
-                ctx.close();
+                closeUnregistered(ctx);
             }
         }, helloTimeout.toMillis(), TimeUnit.MILLISECONDS);
         ctx.executor().execute(() -> sendHello(ctx));
@@ -66,7 +75,7 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
         new Http2StreamChannelBootstrap(ctx.channel()).handler(new HelloReader(ctx)).open().addListener(f -> {
             if (!f.isSuccess()) {
                 log.warn("Channel {}: cannot open the hello stream: {}", connectionId, f.cause().toString());
-                ctx.close();
+                closeUnregistered(ctx);
                 return;
             }
             Http2StreamChannel s = (Http2StreamChannel) f.getNow();
@@ -78,7 +87,7 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
     private void onHello(ChannelHandlerContext ctx, int status, String body) {
         if (status != 200) {
             log.warn("Channel {}: hello refused by the connection point with status {}, closing", connectionId, status);
-            ctx.close();
+            closeUnregistered(ctx);
             return;
         }
         ChannelHello hello;
@@ -86,30 +95,67 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
             hello = Json.read(body, ChannelHello.class);
         } catch (RuntimeException e) {
             log.warn("Channel {}: malformed hello ({}), closing", connectionId, e.getMessage());
-            ctx.close();
+            closeUnregistered(ctx);
             return;
         }
         if (!ChannelProtocol.UPGRADE_TOKEN.equals(hello.protocol()) || hello.roles() == null) {
             log.warn("Channel {}: unsupported channel protocol {} in hello, closing", connectionId, hello.protocol());
-            ctx.close();
+            closeUnregistered(ctx);
             return;
         }
         if (expectedSite != null && !expectedSite.equalsIgnoreCase(hello.siteCode())) {
             log.warn("Channel {}: connection point {} claims site {} but this CMG belongs to site {}, closing",
                     connectionId, hello.connector(), hello.siteCode(), expectedSite);
-            ctx.close();
+            closeUnregistered(ctx);
             return;
         }
         if (deadline != null) {
             deadline.cancel(false);
+        }
+        GatewayChannel candidate = new GatewayChannel(ctx.channel(), hello, transport, localPort, connectorCertificate);
+        String refusal = registry.tryAdd(candidate);
+        if (refusal != null) {
+            log.warn("Channel {} from connection point {} refused: {}, closing", connectionId, hello.connector(),
+                    refusal);
+            closeUnregistered(ctx);
+            return;
         }
         if (hello.connectionId() != null && !hello.connectionId().equals(connectionId)) {
             log.info("Channel {} is connection {} of connection point {}", connectionId, hello.connectionId(),
                     hello.connector());
             connectionId = hello.connectionId();
         }
-        registered = new GatewayChannel(ctx.channel(), hello, transport, localPort, connectorCertificate);
-        registry.add(registered);
+        registered = candidate;
+    }
+
+    /**
+     * Closes a channel that was never registered. No client request can be on it, so the HTTP/2 codec's graceful
+     * close does not wait for the streams still open on it (at most the hello stream).
+     */
+    private static void closeUnregistered(ChannelHandlerContext ctx) {
+        Http2FrameCodec codec = ChannelPipelines.codec(ctx.channel());
+        if (codec != null) {
+            codec.gracefulShutdownTimeoutMillis(0);
+        }
+        ctx.close();
+    }
+
+    /**
+     * The connection point sent GOAWAY: it takes no new request on this channel ({@link GatewayChannel#serves} is
+     * false from now on). The CMG answers with its own GOAWAY and closes the channel once the streams in flight
+     * have finished (at most {@link #GOAWAY_GRACE}), so a connection point that keeps the socket open after its
+     * GOAWAY leaves no idle channel behind.
+     */
+    private void onGoAway(ChannelHandlerContext ctx, Http2GoAwayFrame g) {
+        Http2FrameCodec codec = ChannelPipelines.codec(ctx.channel());
+        if (codec != null && codec.connection().goAwaySent()) {
+            return; // this side is closing the channel already
+        }
+        Http2Error error = Http2Error.valueOf(g.errorCode());
+        log.info("Channel {}: the connection point sent GOAWAY ({}); no new requests on it, closing it once its {} "
+                + "stream(s) in flight finish", connectionId, error == null ? "error " + g.errorCode() : error,
+                ChannelDrain.activeStreams(ctx.channel()));
+        ChannelDrain.drain(ctx.channel(), GOAWAY_GRACE);
     }
 
     @Override
@@ -127,13 +173,23 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ReferenceCountUtil.release(msg); // connection-level frames nobody else consumed (SETTINGS, GOAWAY…)
+        try {
+            if (msg instanceof Http2GoAwayFrame g) {
+                onGoAway(ctx, g);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg); // connection-level frames nobody else consumed (SETTINGS, GOAWAY…)
+        }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.warn("Channel {}: closing after a protocol error: {}", connectionId, cause.toString());
-        ctx.close();
+        // Not at once: the HTTP/2 codec reports a connection error here first and only then sends its GOAWAY with
+        // the error code (PROTOCOL_ERROR, FRAME_SIZE_ERROR…) and closes; closing now would send GOAWAY NO_ERROR
+        // first and the connection point would never learn what was wrong. On the next turn of the event loop the
+        // channel is closed in any case (a no-op when the codec closed it already).
+        ctx.executor().execute(() -> ctx.close());
     }
 
     /** Reads the hello reply (status + JSON body). */
@@ -161,7 +217,7 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
                     }
                     if (body.readableBytes() + d.content().readableBytes() > MAX_HELLO) {
                         log.warn("Channel {}: hello larger than {} bytes, closing", connectionId, MAX_HELLO);
-                        parentCtx.close();
+                        closeUnregistered(parentCtx);
                         return;
                     }
                     ByteBuf c = d.content();
@@ -175,7 +231,7 @@ public final class GatewayChannelHandler extends ChannelInboundHandlerAdapter {
                 }
             } catch (NumberFormatException e) {
                 log.warn("Channel {}: bad hello status, closing", connectionId);
-                parentCtx.close();
+                closeUnregistered(parentCtx);
             } finally {
                 ReferenceCountUtil.release(msg);
             }

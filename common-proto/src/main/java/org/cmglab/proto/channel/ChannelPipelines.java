@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2Error;
@@ -94,15 +95,28 @@ public final class ChannelPipelines {
         }
     }
 
-    /** The connection point never opens streams towards the CMG; if it tries, the stream is refused. */
+    /**
+     * The connection point never opens streams towards the CMG. If it tries, the stream is refused and the channel
+     * closed with GOAWAY PROTOCOL_ERROR and a log line: a peer that breaks the channel's roles is broken or hostile,
+     * and refusing its streams one by one would let it make the CMG build and reset a stream per HEADERS frame.
+     */
     @ChannelHandler.Sharable
     static final class RefusePeerStreams extends ChannelInboundHandlerAdapter {
         static final RefusePeerStreams INSTANCE = new RefusePeerStreams();
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ChannelPipelines.class);
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            ((Http2StreamChannel) ctx.channel()).writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+            Http2StreamChannel stream = (Http2StreamChannel) ctx.channel();
+            stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
             ctx.close();
+            Channel parent = stream.parent();
+            if (parent.isActive()) {
+                LOG.warn("Channel from {}: the peer opened stream {}, but only the CMG opens streams on a channel; "
+                        + "closing it (GOAWAY PROTOCOL_ERROR)", parent.remoteAddress(), stream.stream().id());
+                parent.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.PROTOCOL_ERROR));
+                parent.close();
+            }
         }
 
         @Override
