@@ -1,5 +1,8 @@
 package org.cmglab.cmg;
 
+import static org.cmglab.cmg.RawH2Peer.frame;
+import static org.cmglab.cmg.RawH2Peer.int32;
+import static org.cmglab.cmg.RawH2Peer.repeat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -326,37 +329,6 @@ class FrontDoorBadInputMatrixTest {
             }
             h2.flush();
         });
-    }
-
-    static byte[] frame(int type, int flags, int stream, byte[] payload) {
-        return frame(payload.length, type, flags, stream, payload);
-    }
-
-    static byte[] frame(int length, int type, int flags, int stream, byte[] payload) {
-        byte[] f = new byte[9 + payload.length];
-        f[0] = (byte) (length >>> 16);
-        f[1] = (byte) (length >>> 8);
-        f[2] = (byte) length;
-        f[3] = (byte) type;
-        f[4] = (byte) flags;
-        f[5] = (byte) (stream >>> 24 & 0x7F);
-        f[6] = (byte) (stream >>> 16);
-        f[7] = (byte) (stream >>> 8);
-        f[8] = (byte) stream;
-        System.arraycopy(payload, 0, f, 9, payload.length);
-        return f;
-    }
-
-    static byte[] int32(long v) {
-        return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
-    }
-
-    static byte[] repeat(byte[] one, int n) {
-        byte[] all = new byte[one.length * n];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(one, 0, all, i * one.length, one.length);
-        }
-        return all;
     }
 
     /** A connection point whose hello reply is {@code status}/{@code body}. */
