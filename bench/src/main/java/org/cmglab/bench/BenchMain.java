@@ -84,8 +84,8 @@ public final class BenchMain implements Callable<Integer> {
     int startAttempts = 3;
 
     @Option(names = "--warmup", paramLabel = "SECONDS",
-            description = "longest W1 warm-up per path (default 90, --quick 3): W1 runs in slices of 10 s until a "
-                    + "slice's rps is within 10%% of the previous one (the JIT of every hop has settled), at most this long")
+            description = "longest W1 warm-up per path (default 150, --quick 3): W1 runs in slices of 10 s, at least "
+                    + "60 s, until a slice's rps is within 10%% of the previous one (the JIT of every hop has settled)")
     Integer warmupMax;
 
     @Option(names = "--keep-work", description = "keep the temporary folder (lab state, configs, tool logs)")
@@ -129,7 +129,7 @@ public final class BenchMain implements Callable<Integer> {
         }
         int seconds = duration != null ? duration : quick ? 3 : 10;
         Duration run = Duration.ofSeconds(seconds);
-        Duration warmup = Duration.ofSeconds(warmupMax != null ? Math.max(1, warmupMax) : quick ? 3 : 90);
+        Duration warmup = Duration.ofSeconds(warmupMax != null ? Math.max(1, warmupMax) : quick ? 3 : 150);
         int n = net != null ? net : ThreadLocalRandom.current().nextInt(150, 250);
         Path home = LabPlan.findHome();
         Path work = Files.createTempDirectory("cmglab-bench-");
@@ -287,13 +287,18 @@ public final class BenchMain implements Callable<Integer> {
     }
 
     static final Duration WARMUP_SLICE = Duration.ofSeconds(10);
+    static final Duration WARMUP_MINIMUM = Duration.ofSeconds(60);
 
     /**
      * Runs {@code slice} until two consecutive slices' rps are within 10% of each other (the JIT of every JVM on the
      * path has settled: the CMG path needs 30–60 s of load on 2 cores, direct far less) or {@code max} is spent.
      */
     void warmUp(String path, java.util.concurrent.Callable<Wrk.Summary> slice, Duration max) {
-        long deadline = System.nanoTime() + max.toNanos();
+        long start = System.nanoTime();
+        long deadline = start + max.toNanos();
+        // two slices agreeing early can still be mid-ramp (the CMG path went 95, 208, 283, 440, 460 rps and on to
+        // ~1,500): a full warm-up runs at least WARMUP_MINIMUM before it may count as settled
+        long minimum = start + Math.min(WARMUP_MINIMUM.toNanos(), max.toNanos());
         double previous = -1;
         int n = 0;
         while (true) {
@@ -306,7 +311,7 @@ public final class BenchMain implements Callable<Integer> {
                 throw new IllegalStateException(e.getMessage(), e);
             }
             n++;
-            boolean settled = warmedUp(previous, s.rps());
+            boolean settled = warmedUp(previous, s.rps()) && System.nanoTime() >= minimum;
             out.printf(Locale.ROOT, "    warm-up %-6s slice %d: %.0f rps%s%n", path, n, s.rps(), settled ? " (settled)" : "");
             previous = s.rps();
             if (settled || System.nanoTime() >= deadline) {
