@@ -61,7 +61,7 @@ public final class ChannelRegistry {
                 c.hello().connectionId(), c.hello().connector(), c.hello().siteCode(), c.transport(), c.localPort(),
                 c.hello().roles());
         for (GatewayChannel old : channels) {
-            if (old.sameSlot(c) && old.supersede(c.hello().connectionId())) {
+            if (old.sameSlot(c) && old.supersede(c)) {
                 log.warn("Channel {} from connection point {} is superseded by its new channel {} ({} port {}): no new "
                         + "requests go to it; {} request(s) in flight on it finish or fail", old.hello().connectionId(),
                         old.hello().connector(), c.hello().connectionId(), c.transport(), c.localPort(),

@@ -23,6 +23,8 @@ public final class GatewayChannel {
     private volatile boolean draining;
     /** The connection id of the newer channel from the same connection point that replaced this one, or null. */
     private volatile String supersededBy;
+    /** The channel that replaced this one, or null. */
+    private volatile GatewayChannel replacement;
 
     GatewayChannel(Channel parent, ChannelHello hello, String transport, int localPort, String peerCertificate) {
         this.parent = parent;
@@ -38,13 +40,23 @@ public final class GatewayChannel {
     public Channel parent() { return parent; }
 
     public boolean serves(String roleId) {
-        if (draining || supersededBy != null || !parent.isActive()) {
+        if (draining || superseded() || !parent.isActive()) {
             return false;
         }
         if (closing()) {
             return false;
         }
         return hello.roles().stream().anyMatch(r -> r.roleId().equals(roleId));
+    }
+
+    /**
+     * Replaced by a newer channel that can itself take requests. When the replacement dies or is being closed first
+     * (e.g. a misbehaving clone with the same name and certificate that the CMG refuses after its hello), this channel
+     * takes requests again instead of leaving the instance without one while its connection point sees nothing wrong.
+     */
+    private boolean superseded() {
+        GatewayChannel r = replacement;
+        return r != null && r.parent.isActive() && !r.draining && !r.closing();
     }
 
     /**
@@ -89,17 +101,18 @@ public final class GatewayChannel {
      * carry on (they finish, or fail with 502 when the channel dies). The channel stays open until its connection
      * point closes it or its PING deadline does. Returns false when it was already superseded.
      */
-    boolean supersede(String newer) {
-        if (supersededBy != null) {
+    boolean supersede(GatewayChannel newer) {
+        if (superseded()) {
             return false;
         }
-        supersededBy = newer;
+        replacement = newer;
+        supersededBy = newer.hello.connectionId();
         return true;
     }
 
     /** The connection id of the channel that replaced this one, or null. */
     public String supersededBy() {
-        return supersededBy;
+        return superseded() ? supersededBy : null;
     }
 
     /** Streams open on this channel now (requests in flight). */
@@ -111,10 +124,10 @@ public final class GatewayChannel {
     /** The status page's view of this channel. */
     public Status status() {
         return new Status(hello.connector(), hello.connectionId(), hello.siteCode(), transport, localPort,
-                parent.isActive() && !draining && supersededBy == null && !closing(), draining,
+                parent.isActive() && !draining && !superseded() && !closing(), draining,
                 since.toString(), activeStreams(),
                 requests.get(), failures.get(), hello.roles(), peerCertificate, String.valueOf(parent.remoteAddress()),
-                supersededBy);
+                superseded() ? supersededBy : null);
     }
 
     /** {@code supersededBy}: the connection id of the newer channel that replaced this one (null while it serves). */

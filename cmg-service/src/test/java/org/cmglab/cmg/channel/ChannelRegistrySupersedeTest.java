@@ -97,10 +97,16 @@ class ChannelRegistrySupersedeTest {
         assertThat(b.supersededBy()).isEqualTo("c");
         assertThat(c.supersededBy()).isNull();
         assertThat(picks(r, 5)).containsExactly("c");
-        // the newest channel closes: nothing serves until the connection point dials again (503, never the old ones)
+        // the newest channel closes first: the one it replaced serves again (a replacement the CMG refuses or that dies
+        // must not leave the instance without a channel while the connection point sees its own channel as fine)
         c.parent().close();
         r.remove(c);
-        assertThat(r.pick(ROLE)).isNull();
-        assertThat(r.anyReady()).isFalse();
+        assertThat(picks(r, 5)).containsExactly("b");
+        assertThat(b.supersededBy()).isNull();
+        assertThat(a.supersededBy()).isEqualTo("b");
+        // and when that one closes too, the oldest still open channel serves (its PING deadline removes it if dead)
+        b.parent().close();
+        r.remove(b);
+        assertThat(picks(r, 5)).containsExactly("a");
     }
 }
