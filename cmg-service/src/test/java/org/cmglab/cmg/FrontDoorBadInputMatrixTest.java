@@ -110,6 +110,7 @@ class FrontDoorBadInputMatrixTest {
         leaks = new LeakWatch();
         System.setProperty("cmglab.frontDoor.headTimeoutMs", String.valueOf(HEAD_TIMEOUT_MS));
         System.setProperty("cmglab.frontDoor.bodyIdleMs", String.valueOf(HEAD_TIMEOUT_MS));
+        System.setProperty("cmglab.frontDoor.idleTimeoutMs", String.valueOf(HEAD_TIMEOUT_MS));
         ca = LabCa.createEphemeral();
         Path root = dir.resolve("root.pem");
         Files.writeString(root, Pem.toPem(ca.root()));
@@ -123,6 +124,7 @@ class FrontDoorBadInputMatrixTest {
         rt = new ComponentRuntime("cmg-bad-input", dir.resolve("logs"), "CMGService.log", "CMGService", 2);
         cmg = CmgService.start(c, rt);
         System.clearProperty("cmglab.frontDoor.headTimeoutMs");
+        System.clearProperty("cmglab.frontDoor.idleTimeoutMs");
         System.clearProperty("cmglab.frontDoor.bodyIdleMs");
         frontDoor = cmg.boundAddresses().get(0);
         cpTls = TlsContexts.client(List.of(ca.root()), ca.issue(CertSpec.client("cmgcp01.corp.contoso.com")), "http/1.1");
@@ -420,7 +422,10 @@ class FrontDoorBadInputMatrixTest {
         String slow = "front door: slow clients";
         c.add(new Case("slowloris: head never finished", slow, "408 Request Timeout within the deadline",
                 () -> slow("GET " + MP + " HTTP/1.1\r\n" + h + "X-Slow: 1\r\n")));
-        c.add(new Case("TLS done, no byte sent", slow, "408 Request Timeout within the deadline", () -> slow("")));
+        // HTTP.sys closes a silent connection after its idle timer without an answer (the 408 is for a begun request)
+        c.add(new Case("TLS done, no byte sent", slow, "closed within the idle timer",
+                () -> slow("").replaceFirst("^closed( \\([^)]*\\))?", "closed").replace("within the deadline",
+                        "within the idle timer")));
         c.add(new Case("slow body: 2 of 10 bytes, then silence", slow, "408 Request Timeout within the deadline",
                 () -> slow("CCM_POST /CCM_Proxy_MutualAuth/" + ROLE + "/ccm_system/request HTTP/1.1\r\n" + h
                         + "Content-Length: 10\r\n\r\nab")));
