@@ -298,7 +298,8 @@ class SiteReconciliationTest {
         final int port;
         final Channel server;
         final List<Channel> channels = new CopyOnWriteArrayList<>();
-        final List<Http2GoAwayFrame> goAways = new CopyOnWriteArrayList<>();
+        /** GOAWAYs received (error code and last stream id: the frames themselves are released once read). */
+        final List<String> goAways = new CopyOnWriteArrayList<>();
         final List<ChannelHello> hellos = new CopyOnWriteArrayList<>();
         volatile int upgrades;
         volatile long helloAt = Long.MAX_VALUE;
@@ -352,7 +353,7 @@ class SiteReconciliationTest {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                 if (msg instanceof Http2GoAwayFrame g) {
-                    goAways.add(g);
+                    goAways.add("GOAWAY error " + g.errorCode() + " last stream " + g.lastStreamId());
                 }
                 ReferenceCountUtil.release(msg);
             }
