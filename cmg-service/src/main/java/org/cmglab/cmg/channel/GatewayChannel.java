@@ -21,8 +21,6 @@ public final class GatewayChannel {
     final AtomicLong requests = new AtomicLong();
     final AtomicLong failures = new AtomicLong();
     private volatile boolean draining;
-    /** The connection id of the newer channel from the same connection point that replaced this one, or null. */
-    private volatile String supersededBy;
     /** The channel that replaced this one, or null. */
     private volatile GatewayChannel replacement;
 
@@ -106,13 +104,12 @@ public final class GatewayChannel {
             return false;
         }
         replacement = newer;
-        supersededBy = newer.hello.connectionId();
         return true;
     }
 
     /** The connection id of the channel that replaced this one, or null. */
     public String supersededBy() {
-        return superseded() ? supersededBy : null;
+        return superseded() ? replacement.hello.connectionId() : null;
     }
 
     /** Streams open on this channel now (requests in flight). */
@@ -127,7 +124,7 @@ public final class GatewayChannel {
                 parent.isActive() && !draining && !superseded() && !closing(), draining,
                 since.toString(), activeStreams(),
                 requests.get(), failures.get(), hello.roles(), peerCertificate, String.valueOf(parent.remoteAddress()),
-                superseded() ? supersededBy : null);
+                supersededBy());
     }
 
     /** {@code supersededBy}: the connection id of the newer channel that replaced this one (null while it serves). */
